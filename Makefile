@@ -1,0 +1,79 @@
+# One-word targets for the routine jobs. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CACHE_DIR ?= $(HOME)/.cache/bangfu
+# The virtual environment lives outside the clone, keyed by the dependency lists in
+# pyproject.toml: a changed list builds a new environment, an unchanged one is reused.
+DEPS_HASH := $(shell python3 -c 'import tomllib,hashlib,json; p=tomllib.load(open("pyproject.toml","rb"))["project"]; print(hashlib.sha256(json.dumps([p["dependencies"], p.get("optional-dependencies", {})], sort_keys=True).encode()).hexdigest()[:12])')
+VENV := $(CACHE_DIR)/venv-$(DEPS_HASH)
+PY := $(VENV)/bin/python
+BANGFU := $(VENV)/bin/bangfu
+SERVICES := python3 ops/services.py
+
+# Tests get their own Neo4j and Redis (other ports, other state) so they never wipe the demo.
+TEST_ENV := BANGFU_STATE_DIR=$(CURDIR)/.local/test BANGFU_NEO4J_PORT=7688 BANGFU_REDIS_PORT=6380 \
+	BANGFU_NEO4J_HEAP=2g BANGFU_NEO4J_PAGECACHE_MIB=1024 BANGFU_ENV_FILE=$(CURDIR)/.local/test/secrets.env
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+
+.PHONY: help venv up down status demo seed test unit lint typecheck fmt bench clean
+
+help:
+	@echo "make demo   - set up everything, seed a county, serve the app (Ctrl-C stops)"
+	@echo "make test   - set up everything, run the whole test suite against real services"
+	@echo "make up / down / status - local Neo4j and Redis in the background"
+	@echo "make lint / typecheck / fmt / unit / bench / clean"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+	@# Re-point the shared environment at this clone (cheap; deps are already there).
+	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
+
+up: venv
+	$(SERVICES) sysdeps
+	$(SERVICES) up
+	$(BANGFU) schema
+
+down:
+	$(SERVICES) down
+
+status:
+	$(SERVICES) status
+
+seed: up
+	$(BANGFU) seed --scale county --seed 1 --csv-dir .local/data/county
+
+demo: seed
+	@$(PY) -m api.demo --host $(DEMO_HOST) --port $(DEMO_PORT)
+
+test: venv
+	$(SERVICES) sysdeps
+	$(TEST_ENV) $(SERVICES) up
+	$(TEST_ENV) $(PY) -m pytest tests
+
+unit: venv
+	$(PY) -m pytest tests/unit -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+typecheck: venv
+	$(VENV)/bin/mypy bangfu graph matching ml api workers
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: up
+	$(PY) bench/load_province.py
+
+clean: down
+	rm -rf .local

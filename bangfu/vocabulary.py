@@ -1,0 +1,247 @@
+"""Domain vocabulary shared by every layer (DESIGN.md, "Domain vocabulary").
+
+Enum values are the stored and serialised form (English, stable); `label_zh` gives the text users
+read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RegionLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    TOWN = "town"
+    VILLAGE = "village"
+
+    @property
+    def code_length(self) -> int:
+        """Digits of a statistical division code at this level (省 2, 市 4, 县 6, 镇 9, 村 12)."""
+        return _CODE_LENGTH[self]
+
+    @classmethod
+    def of_code(cls, code: str) -> RegionLevel:
+        for level, length in _CODE_LENGTH.items():
+            if len(code) == length:
+                return level
+        raise ValueError(f"region code must have 2, 4, 6, 9 or 12 digits, got {len(code)}")
+
+
+_CODE_LENGTH = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWN: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+
+class HouseholdStatus(StrEnum):
+    POOR = "poor"  # 建档立卡贫困户, not yet exited
+    EXITED = "exited"  # 已脱贫
+    MONITORED = "monitored"  # 监测对象
+
+
+class MonitorType(StrEnum):
+    UNSTABLE = "unstable"  # 脱贫不稳定户
+    MARGINAL = "marginal"  # 边缘易致贫户
+    SUDDEN_HARDSHIP = "sudden_hardship"  # 突发严重困难户
+
+
+class PovertyCause(StrEnum):
+    ILLNESS = "illness"  # 因病
+    DISABILITY = "disability"  # 因残
+    SCHOOLING = "schooling"  # 因学
+    DISASTER = "disaster"  # 因灾
+    LACK_OF_LAND = "lack_of_land"  # 缺土地
+    LACK_OF_WATER = "lack_of_water"  # 缺水
+    LACK_OF_SKILLS = "lack_of_skills"  # 缺技术
+    LACK_OF_LABOUR = "lack_of_labour"  # 缺劳力
+    LACK_OF_FUNDS = "lack_of_funds"  # 缺资金
+    POOR_TRANSPORT = "poor_transport"  # 交通条件落后
+    LACK_OF_DRIVE = "lack_of_drive"  # 自身发展动力不足
+
+
+class NeedCategory(StrEnum):
+    MEDICAL_AID = "medical_aid"
+    ASSISTIVE_DEVICE = "assistive_device"
+    TUITION = "tuition"
+    SKILLS_TRAINING = "skills_training"
+    JOB = "job"
+    HOUSING_REPAIR = "housing_repair"
+    WATER = "water"
+    FARM_INPUTS = "farm_inputs"
+    MICRO_CREDIT = "micro_credit"
+    CARE = "care"
+
+    @property
+    def kind(self) -> NeedKind:
+        return _NEED_KIND[self]
+
+
+class NeedKind(StrEnum):
+    """How a need is fulfilled: cash needs may be pledged in parts, the others are claimed whole."""
+
+    SERVICE = "service"
+    IN_KIND = "in_kind"
+    CASH = "cash"
+
+
+_NEED_KIND = {
+    NeedCategory.MEDICAL_AID: NeedKind.CASH,
+    NeedCategory.ASSISTIVE_DEVICE: NeedKind.IN_KIND,
+    NeedCategory.TUITION: NeedKind.CASH,
+    NeedCategory.SKILLS_TRAINING: NeedKind.SERVICE,
+    NeedCategory.JOB: NeedKind.SERVICE,
+    NeedCategory.HOUSING_REPAIR: NeedKind.IN_KIND,
+    NeedCategory.WATER: NeedKind.IN_KIND,
+    NeedCategory.FARM_INPUTS: NeedKind.IN_KIND,
+    NeedCategory.MICRO_CREDIT: NeedKind.CASH,
+    NeedCategory.CARE: NeedKind.SERVICE,
+}
+
+
+class NeedStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"  # entered by a field worker, not yet verified
+    OPEN = "open"
+    CLAIMED = "claimed"
+    IN_PROGRESS = "in_progress"
+    FULFILLED = "fulfilled"
+    CONFIRMED = "confirmed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class HelperKind(StrEnum):
+    HELPER_UNIT = "helper_unit"  # 帮扶单位 (government / public institution)
+    ENTERPRISE = "enterprise"
+    CHARITY = "charity"
+    WOMENS_FEDERATION = "womens_federation"  # 妇联
+    DISABLED_FEDERATION = "disabled_federation"  # 残联
+
+
+class CadreRole(StrEnum):
+    FIRST_SECRETARY = "first_secretary"  # 驻村第一书记
+    WORK_TEAM = "work_team"  # 驻村工作队员
+    RESPONSIBLE_PERSON = "responsible_person"  # 帮扶责任人
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Relation(StrEnum):
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDCHILD = "grandchild"
+    OTHER = "other"
+
+
+class Health(StrEnum):
+    HEALTHY = "healthy"
+    CHRONIC = "chronic"  # 长期慢性病
+    SERIOUS = "serious"  # 患有大病
+
+
+class Schooling(StrEnum):
+    NONE = "none"  # 文盲或半文盲
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    SENIOR = "senior"
+    COLLEGE = "college"
+    PRESCHOOL = "preschool"
+    IN_SCHOOL = "in_school"  # 在校生
+
+
+class LabourAbility(StrEnum):
+    NORMAL = "normal"  # 普通劳动力
+    SKILLED = "skilled"  # 技能劳动力
+    WEAK = "weak"  # 弱劳动力或半劳动力
+    NONE = "none"  # 丧失劳动力 / 无劳动力
+
+
+class Employment(StrEnum):
+    FARMING = "farming"
+    LOCAL_WAGE = "local_wage"
+    MIGRANT = "migrant"  # 外出务工
+    SELF_EMPLOYED = "self_employed"
+    PUBLIC_WELFARE_JOB = "public_welfare_job"  # 公益岗位
+    STUDENT = "student"
+    NONE = "none"
+
+
+class ProjectStage(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    IMPLEMENTATION = "implementation"
+    OPERATION = "operation"
+    COMPLETED = "completed"
+
+
+class ProjectType(StrEnum):
+    INDUSTRY = "industry"  # 产业
+    INFRASTRUCTURE = "infrastructure"
+    EMPLOYMENT = "employment"
+    HOUSING = "housing"
+    WATER = "water"
+    EDUCATION = "education"
+    HEALTH = "health"
+
+
+LABEL_ZH: dict[str, str] = {
+    "province": "省",
+    "city": "市",
+    "county": "县",
+    "town": "镇",
+    "village": "村",
+    "poor": "贫困户",
+    "exited": "已脱贫",
+    "monitored": "监测对象",
+    "unstable": "脱贫不稳定户",
+    "marginal": "边缘易致贫户",
+    "sudden_hardship": "突发严重困难户",
+    "illness": "因病",
+    "disability": "因残",
+    "schooling": "因学",
+    "disaster": "因灾",
+    "lack_of_land": "缺土地",
+    "lack_of_water": "缺水",
+    "lack_of_skills": "缺技术",
+    "lack_of_labour": "缺劳力",
+    "lack_of_funds": "缺资金",
+    "poor_transport": "交通条件落后",
+    "lack_of_drive": "自身发展动力不足",
+    "medical_aid": "医疗救助",
+    "assistive_device": "辅助器具",
+    "tuition": "学费资助",
+    "skills_training": "技能培训",
+    "job": "就业岗位",
+    "housing_repair": "危房改造",
+    "water": "饮水安全",
+    "farm_inputs": "农资帮扶",
+    "micro_credit": "小额信贷",
+    "care": "照料服务",
+    "helper_unit": "帮扶单位",
+    "enterprise": "企业",
+    "charity": "慈善机构",
+    "womens_federation": "妇联",
+    "disabled_federation": "残联",
+}
+
+
+def label_zh(value: str) -> str:
+    """Chinese label of a vocabulary value, or the value itself when none is defined."""
+    return LABEL_ZH.get(value, value)

@@ -1,0 +1,30 @@
+"""Node labels and relationship types: the only spelling of them anywhere in the code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    REGION = "Region"
+    HOUSEHOLD = "Household"
+    PERSON = "Person"
+    NEED = "Need"
+    HELPER = "Helper"
+    CADRE = "Cadre"
+    PROJECT = "Project"
+    SCHEMA_VERSION = "SchemaVersion"
+
+
+class Rel(StrEnum):
+    PART_OF = "PART_OF"  # (Region)->(Region) child to parent
+    IN_VILLAGE = "IN_VILLAGE"  # (Household)->(Region village)
+    MEMBER_OF = "MEMBER_OF"  # (Person)->(Household)
+    HAS_NEED = "HAS_NEED"  # (Household)->(Need)
+    SERVES = "SERVES"  # (Helper)->(Region) service region at any level
+    PAIRED_WITH = "PAIRED_WITH"  # (Helper|Cadre)->(Household) 结对帮扶
+    STATIONED_IN = "STATIONED_IN"  # (Cadre)->(Region village) 驻村
+    FROM_UNIT = "FROM_UNIT"  # (Cadre)->(Helper) the unit that sent the cadre
+    CLAIMED = "CLAIMED"  # (Helper)->(Need)
+    IN_REGION = "IN_REGION"  # (Project)->(Region)
+    BENEFITS = "BENEFITS"  # (Project)->(Household) 带贫益贫

@@ -1,0 +1,21 @@
+"""One repository per aggregate, with domain-named methods returning pydantic models."""
+
+from graph.repositories.cadres import CadreRepository
+from graph.repositories.helpers import HelperRepository
+from graph.repositories.households import HouseholdRepository
+from graph.repositories.needs import NeedRepository
+from graph.repositories.pairings import PairingRepository
+from graph.repositories.persons import PersonRepository
+from graph.repositories.projects import ProjectRepository
+from graph.repositories.regions import RegionRepository
+
+__all__ = [
+    "CadreRepository",
+    "HelperRepository",
+    "HouseholdRepository",
+    "NeedRepository",
+    "PairingRepository",
+    "PersonRepository",
+    "ProjectRepository",
+    "RegionRepository",
+]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import SecretStr
+
+from bangfu.errors import NotFoundError
+from graph.client import GraphClient
+from graph.models import Household, Income
+from graph.pii import PiiVault
+
+SAVE_HOUSEHOLDS = """
+UNWIND $rows AS r
+MATCH (v:Region {code: r.village_code})
+MERGE (h:Household {id: r.id})
+SET h += r
+MERGE (h)-[:IN_VILLAGE]->(v)
+RETURN count(*) AS written
+"""
+
+_RETURN_HOUSEHOLD = "RETURN h {.*} AS h"
+
+GET_HOUSEHOLD = "MATCH (h:Household {id: $id}) " + _RETURN_HOUSEHOLD
+
+# Region scope is a prefix of the village code (see graph/schema.py), served by a range index.
+IN_REGION = """
+MATCH (h:Household) WHERE h.village_code STARTS WITH $region_code
+RETURN h {.*} AS h ORDER BY h.id SKIP $skip LIMIT $limit
+"""
+
+COUNT_IN_REGION = """
+MATCH (h:Household) WHERE h.village_code STARTS WITH $region_code
+RETURN count(h) AS households
+"""
+
+# Income model field -> stored property (the generator's CSV column).
+_INCOME_COLUMNS = {
+    "wage": "income_wage",
+    "farm": "income_farm",
+    "business": "income_business",
+    "transfer": "income_transfer",
+    "assets": "income_property",
+}
+
+
+def household_row(household: Household, vault: PiiVault) -> dict[str, Any]:
+    phone_enc, phone_hash = vault.seal(household.phone.get_secret_value() if household.phone else "")
+    code = household.village_code
+    row: dict[str, Any] = household.model_dump(
+        mode="json", exclude={"phone", "income", "other_causes"}
+    )
+    row.update(
+        town_code=code[:9],
+        county_code=code[:6],
+        city_code=code[:4],
+        other_causes=list(household.other_causes),
+        phone_enc=phone_enc,
+        phone_hash=phone_hash,
+        income_per_capita=round(household.income_per_capita, 2),
+    )
+    for field_name, column in _INCOME_COLUMNS.items():
+        row[column] = getattr(household.income, field_name)
+    return row
+
+
+def household_from_row(row: dict[str, Any], vault: PiiVault) -> Household:
+    phone = vault.decrypt(row["phone_enc"]) if row.get("phone_enc") else None
+    return Household(
+        id=row["id"],
+        village_code=row["village_code"],
+        status=row["status"],
+        monitor_type=row.get("monitor_type"),
+        main_cause=row["main_cause"],
+        other_causes=tuple(row.get("other_causes") or ()),
+        size=row["size"],
+        address=row["address"],
+        phone=SecretStr(phone) if phone else None,
+        income=Income(**{f: row.get(c) or 0 for f, c in _INCOME_COLUMNS.items()}),
+        spend_medical=row.get("spend_medical") or 0,
+        spend_education=row.get("spend_education") or 0,
+        housing_safe=row.get("housing_safe", True),
+        water_safe=row.get("water_safe", True),
+        registered_year=row.get("registered_year"),
+        exit_year=row.get("exit_year"),
+    )
+
+
+class HouseholdRepository:
+    def __init__(self, graph: GraphClient, vault: PiiVault) -> None:
+        self.graph = graph
+        self.vault = vault
+
+    def save_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
+        self.graph.write_counted(
+            SAVE_HOUSEHOLDS, len(rows), "households", rows=list(rows), timeout_s=timeout_s
+        )
+
+    def save(self, household: Household) -> None:
+        self.save_rows([household_row(household, self.vault)])
+
+    def get(self, household_id: str) -> Household:
+        row = self.graph.read_one(GET_HOUSEHOLD, id=household_id)
+        if row is None:
+            raise NotFoundError(f"household {household_id} not found", message_zh="未找到该户")
+        return household_from_row(row["h"], self.vault)
+
+    def in_region(self, region_code: str, skip: int = 0, limit: int = 50) -> list[Household]:
+        rows = self.graph.read(IN_REGION, region_code=region_code, skip=skip, limit=limit)
+        return [household_from_row(r["h"], self.vault) for r in rows]
+
+    def count_in_region(self, region_code: str) -> int:
+        row = self.graph.read_one(COUNT_IN_REGION, region_code=region_code)
+        return 0 if row is None else int(row["households"])
