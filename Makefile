@@ -72,8 +72,8 @@ fmt: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: up
-	$(PY) bench/load_province.py
+bench: venv
+	$(PY) bench/load_province.py --scale province
 
 clean: down
 	rm -rf .local

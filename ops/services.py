@@ -92,7 +92,7 @@ def pid_alive(pid_file: Path) -> int | None:
 
 
 def run_quiet(cmd: list[str], what: str, **kwargs: object) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
         raise ServiceError(f"{what} failed: {' | '.join(tail) or 'no output'}")
@@ -101,8 +101,10 @@ def run_quiet(cmd: list[str], what: str, **kwargs: object) -> None:
 def ensure_java() -> str:
     java = shutil.which("java")
     if java is None:
-        raise ServiceError("Java 17+ is missing: install it (apt-get install openjdk-17-jre-headless)")
-    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        raise ServiceError(
+            "Java 17+ is missing: install it (apt-get install openjdk-17-jre-headless)"
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     major = out.split('"')[1].split(".")[0] if '"' in out else "0"
     if not major.isdigit() or int(major) < 17:
         raise ServiceError(f"Neo4j 5.26 needs Java 17 or 21, found {major}: set PATH to a JDK 17")
@@ -120,9 +122,16 @@ def ensure_neo4j_jars() -> None:
     if NEO4J_LIB.exists():
         shutil.rmtree(NEO4J_LIB)
     run_quiet(
-        [mvn, "-q", "-B", "-f", str(ROOT / "ops" / "neo4j" / "pom.xml"),
-         f"-Dneo4j.version={NEO4J_VERSION}", "dependency:copy-dependencies",
-         f"-DoutputDirectory={NEO4J_LIB}"],
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(ROOT / "ops" / "neo4j" / "pom.xml"),
+            f"-Dneo4j.version={NEO4J_VERSION}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={NEO4J_LIB}",
+        ],
         "downloading Neo4j from Maven Central (check the network or ~/.m2 settings)",
     )
     marker.touch()
@@ -138,7 +147,9 @@ def ensure_system_packages() -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        raise ServiceError(f"missing Debian packages: run `sudo apt-get install {' '.join(missing)}`")
+        raise ServiceError(
+            f"missing Debian packages: run `sudo apt-get install {' '.join(missing)}`"
+        )
     print(f"installing Debian packages: {' '.join(missing)} ...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run_quiet(["apt-get", "update", "-qq"], "apt-get update", env=env)
@@ -146,7 +157,7 @@ def ensure_system_packages() -> None:
     if "redis-server" in missing:
         # Debian's package may start its own server on 6379 where an init system runs; ours is
         # started below with our own settings.
-        subprocess.run(["service", "redis-server", "stop"], capture_output=True)
+        subprocess.run(["service", "redis-server", "stop"], capture_output=True, check=False)
 
 
 def ensure_redis() -> str:
@@ -164,8 +175,9 @@ def wait_for(check, pid_file: Path, log: Path, name: str) -> None:  # type: igno
             return
         if pid_alive(pid_file) is None:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
-            raise ServiceError(f"{name} exited while starting: {tail[0] if tail else 'no log'} "
-                               f"(full log: {log})")
+            raise ServiceError(
+                f"{name} exited while starting: {tail[0] if tail else 'no log'} (full log: {log})"
+            )
         time.sleep(0.5)
     raise ServiceError(f"{name} did not answer within {START_TIMEOUT_S} s (log: {log})")
 
@@ -173,8 +185,15 @@ def wait_for(check, pid_file: Path, log: Path, name: str) -> None:  # type: igno
 def start_process(cmd: list[str], pid_file: Path, log: Path, env: dict[str, str]) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:  # the log holds the latest run only
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True, cwd=STATE)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            cwd=STATE,
+        )
     pid_file.write_text(str(proc.pid))
 
 
@@ -187,8 +206,10 @@ def preflight() -> None:
     for name, port, ours in (("neo4j", NEO4J_PORT, neo4j_ours), ("redis", REDIS_PORT, redis_ours)):
         if port_open(port) and not ours:
             var = f"BANGFU_{name.upper()}_PORT"
-            raise ServiceError(f"port {port} (for {name}) is in use by another program: stop it "
-                               f"or set {var} to a free port")
+            raise ServiceError(
+                f"port {port} (for {name}) is in use by another program: stop it "
+                f"or set {var} to a free port"
+            )
 
 
 def up_neo4j() -> None:
@@ -197,14 +218,25 @@ def up_neo4j() -> None:
         print(f"neo4j already running on bolt://{HOST}:{NEO4J_PORT}")
         return
     if port_open(NEO4J_PORT):
-        raise ServiceError(f"port {NEO4J_PORT} is in use by another program: stop it or set "
-                           "BANGFU_NEO4J_PORT to a free port")
+        raise ServiceError(
+            f"port {NEO4J_PORT} is in use by another program: stop it or set "
+            "BANGFU_NEO4J_PORT to a free port"
+        )
     java = ensure_java()
     ensure_neo4j_jars()
     env = dict(os.environ, NEO4J_PASSWORD=read_secrets()["BANGFU_NEO4J_PASSWORD"])
-    cmd = [java, f"-Xmx{NEO4J_HEAP}", "-XX:+UseG1GC", "-cp", f"{NEO4J_LIB}/*",
-           str(ROOT / "ops" / "neo4j" / "Launcher.java"), str(STATE / "neo4j"), HOST,
-           str(NEO4J_PORT), NEO4J_PAGECACHE_MIB]
+    cmd = [
+        java,
+        f"-Xmx{NEO4J_HEAP}",
+        "-XX:+UseG1GC",
+        "-cp",
+        f"{NEO4J_LIB}/*",
+        str(ROOT / "ops" / "neo4j" / "Launcher.java"),
+        str(STATE / "neo4j"),
+        HOST,
+        str(NEO4J_PORT),
+        NEO4J_PAGECACHE_MIB,
+    ]
     start_process(cmd, pid_file, log, env)
     # The Bolt port opens before the launcher has set the password: wait for its own ready line.
     wait_for(lambda: b"bangfu-neo4j ready" in log.read_bytes(), pid_file, log, "neo4j")
@@ -226,13 +258,30 @@ def up_redis() -> None:
         print(f"redis already running on redis://{HOST}:{REDIS_PORT}")
         return
     if port_open(REDIS_PORT):
-        raise ServiceError(f"port {REDIS_PORT} is in use by another program: stop it or set "
-                           "BANGFU_REDIS_PORT to a free port")
+        raise ServiceError(
+            f"port {REDIS_PORT} is in use by another program: stop it or set "
+            "BANGFU_REDIS_PORT to a free port"
+        )
     redis = ensure_redis()
     (STATE / "redis").mkdir(parents=True, exist_ok=True)
     # Redis is only the Celery broker here; job outcomes live in Neo4j, so no persistence.
-    cmd = [redis, "--bind", HOST, "--port", str(REDIS_PORT), "--dir", str(STATE / "redis"),
-           "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"]
+    cmd = [
+        redis,
+        "--bind",
+        HOST,
+        "--port",
+        str(REDIS_PORT),
+        "--dir",
+        str(STATE / "redis"),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+    ]
     start_process(cmd, pid_file, log, dict(os.environ))
     wait_for(redis_ping, pid_file, log, "redis")
     print(f"redis ready on redis://{HOST}:{REDIS_PORT}")

@@ -22,6 +22,18 @@ FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (c)-[:FROM_UNIT]-
 RETURN count(*) AS written
 """
 
+INSERT_CADRES = """
+UNWIND $rows AS r
+MATCH (v:Region {code: r.village_code})
+CREATE (c:Cadre)
+SET c = r
+CREATE (c)-[:STATIONED_IN]->(v)
+WITH c, r
+OPTIONAL MATCH (u:Helper {id: r.unit_helper_id})
+FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | CREATE (c)-[:FROM_UNIT]->(u))
+RETURN count(*) AS written
+"""
+
 GET_CADRE = "MATCH (c:Cadre {id: $id}) RETURN c {.*} AS c"
 
 IN_VILLAGE = """
@@ -48,10 +60,11 @@ class CadreRepository:
         self.graph = graph
         self.vault = vault
 
-    def save_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
-        self.graph.write_counted(
-            SAVE_CADRES, len(rows), "cadres", rows=list(rows), timeout_s=timeout_s
-        )
+    def save_rows(
+        self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None, fresh: bool = False
+    ) -> None:
+        query = INSERT_CADRES if fresh else SAVE_CADRES
+        self.graph.write_counted(query, len(rows), "cadres", rows=list(rows), timeout_s=timeout_s)
 
     def save(self, cadre: Cadre) -> None:
         self.save_rows([cadre_row(cadre, self.vault)])

@@ -22,6 +22,22 @@ MERGE (c)-[:PAIRED_WITH]->(h)
 RETURN count(*) AS written
 """
 
+INSERT_HELPER_PAIRINGS = """
+UNWIND $rows AS r
+MATCH (u:Helper {id: r.helper_id})
+MATCH (h:Household {id: r.household_id})
+CREATE (u)-[:PAIRED_WITH]->(h)
+RETURN count(*) AS written
+"""
+
+INSERT_CADRE_PAIRINGS = """
+UNWIND $rows AS r
+MATCH (c:Cadre {id: r.cadre_id})
+MATCH (h:Household {id: r.household_id})
+CREATE (c)-[:PAIRED_WITH]->(h)
+RETURN count(*) AS written
+"""
+
 OF_HOUSEHOLD = """
 MATCH (h:Household {id: $household_id})
 OPTIONAL MATCH (u:Helper)-[:PAIRED_WITH]->(h)
@@ -37,14 +53,20 @@ class PairingRepository:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
 
-    def pair_helper_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
+    def pair_helper_rows(
+        self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None, fresh: bool = False
+    ) -> None:
+        query = INSERT_HELPER_PAIRINGS if fresh else PAIR_HELPERS
         self.graph.write_counted(
-            PAIR_HELPERS, len(rows), "helper pairings", rows=list(rows), timeout_s=timeout_s
+            query, len(rows), "helper pairings", rows=list(rows), timeout_s=timeout_s
         )
 
-    def pair_cadre_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
+    def pair_cadre_rows(
+        self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None, fresh: bool = False
+    ) -> None:
+        query = INSERT_CADRE_PAIRINGS if fresh else PAIR_CADRES
         self.graph.write_counted(
-            PAIR_CADRES, len(rows), "cadre pairings", rows=list(rows), timeout_s=timeout_s
+            query, len(rows), "cadre pairings", rows=list(rows), timeout_s=timeout_s
         )
 
     def pair_helper(self, helper_id: str, household_id: str) -> None:

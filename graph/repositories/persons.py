@@ -19,6 +19,15 @@ MERGE (p)-[:MEMBER_OF]->(h)
 RETURN count(*) AS written
 """
 
+INSERT_PERSONS = """
+UNWIND $rows AS r
+MATCH (h:Household {id: r.household_id})
+CREATE (p:Person)
+SET p = r
+CREATE (p)-[:MEMBER_OF]->(h)
+RETURN count(*) AS written
+"""
+
 GET_PERSON = "MATCH (p:Person {id: $id}) RETURN p {.*} AS p"
 
 BY_NATIONAL_ID = "MATCH (p:Person {national_id_hash: $hash}) RETURN p {.*} AS p"
@@ -61,10 +70,11 @@ class PersonRepository:
         self.graph = graph
         self.vault = vault
 
-    def save_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
-        self.graph.write_counted(
-            SAVE_PERSONS, len(rows), "persons", rows=list(rows), timeout_s=timeout_s
-        )
+    def save_rows(
+        self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None, fresh: bool = False
+    ) -> None:
+        query = INSERT_PERSONS if fresh else SAVE_PERSONS
+        self.graph.write_counted(query, len(rows), "persons", rows=list(rows), timeout_s=timeout_s)
 
     def save(self, person: Person) -> None:
         self.save_rows([person_row(person, self.vault)])

@@ -59,7 +59,10 @@ class ProjectRepository:
         self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None
     ) -> None:
         self.graph.write_counted(
-            ADD_BENEFICIARIES, len(rows), "project beneficiaries", rows=list(rows),
+            ADD_BENEFICIARIES,
+            len(rows),
+            "project beneficiaries",
+            rows=list(rows),
             timeout_s=timeout_s,
         )
 

@@ -1,0 +1,1 @@
+"""Entry points: the FastAPI app (JSON API and pages) and the `bangfu` command line. Thin."""

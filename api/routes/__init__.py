@@ -1,0 +1,1 @@
+"""Routers, one module per resource. Thin: typed dependencies, one service call."""

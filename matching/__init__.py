@@ -1,0 +1,1 @@
+"""The needs marketplace: lifecycle, claims, ranking, assignment, learning from outcomes."""

@@ -1,0 +1,1 @@
+"""Risk of falling back into poverty: features, training, scoring, explanations, registry."""

@@ -1,0 +1,1 @@
+"""Entry points: the Celery app and its tasks. Thin."""
