@@ -48,3 +48,20 @@ class Principal(BaseModel):
     role: Role
     region_code: str | None = None
     helper_id: str | None = None
+    # The acting helper's service-region codes, loaded with the login so that the policy can
+    # decide a helper's scope without a database call.
+    service_regions: tuple[str, ...] = ()
+
+
+class RegionScope(BaseModel):
+    """What a caller may see: everything, or the regions whose codes start with one of
+    `prefixes` (a region code prefixes every code below it). Empty means nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    everything: bool = False
+    prefixes: tuple[str, ...] = ()
+
+    def covers(self, region_code: str) -> bool:
+        """True when `region_code` (any level) lies inside the scope."""
+        return self.everything or any(region_code.startswith(p) for p in self.prefixes)

@@ -60,3 +60,26 @@ class GraphTimeoutError(BangfuError):
 class ConfigurationError(BangfuError):
     code = "configuration"
     message_zh = "配置错误"
+
+
+class RateLimitedError(BangfuError):
+    """Too many attempts; `retry_after_s` tells the caller when to try again."""
+
+    code = "rate_limited"
+    message_zh = "尝试次数过多，请稍后再试"
+
+    def __init__(self, message: str, *, retry_after_s: int, message_zh: str | None = None) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class PayloadTooLargeError(BangfuError):
+    code = "payload_too_large"
+    message_zh = "请求内容过大"
+
+
+class ServiceUnavailableError(BangfuError):
+    """A service other than Neo4j (e.g. Redis for login throttling) cannot be reached."""
+
+    code = "service_unavailable"
+    message_zh = "服务暂不可用"

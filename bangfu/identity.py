@@ -1,4 +1,5 @@
-"""Format rules for personal identifiers: the 18-digit national ID (GB 11643-1999) and mobile numbers.
+"""Format rules for personal identifiers: the 18-digit national ID (GB 11643-1999) and mobile
+numbers.
 
 Pure functions; used by the generator, import validation and the API alike.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-# GB 11643 / ISO 7064 MOD 11-2: weights of the first 17 digits, and the check character by remainder.
+# GB 11643 / ISO 7064 MOD 11-2: weights of the first 17 digits and the check character for
+# each remainder.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _NATIONAL_ID = re.compile(r"^\d{17}[\dX]$")
@@ -44,14 +46,16 @@ def validate_national_id(value: str) -> str:
     try:
         date(int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14]))
     except ValueError:
-        raise IdentifierError("bad_birth_date", "ID number holds an impossible birth date") from None
+        raise IdentifierError(
+            "bad_birth_date", "ID number holds an impossible birth date"
+        ) from None
     if check_digit(candidate[:17]) != candidate[17]:
         raise IdentifierError("bad_check_digit", "ID number check digit does not match")
     return candidate
 
 
 def make_national_id(region6: str, birth: date, sequence: int) -> str:
-    """Build a valid ID: 6-digit county code, birth date, 3-digit sequence (odd = male), check digit."""
+    """A valid ID: 6-digit county code, birth date, 3-digit sequence (odd = male), check digit."""
     if not 0 <= sequence <= 999:
         raise ValueError("sequence must be 0..999")
     first17 = f"{region6}{birth:%Y%m%d}{sequence:03d}"

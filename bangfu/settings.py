@@ -66,6 +66,35 @@ class AuthSettings(BaseSettings):
     model_config = _config("BANGFU_AUTH_")
     jwt_secret: SecretStr
     access_token_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    # Login throttling (Redis): failed logins per account in a window, and all login attempts
+    # per client address in a window. Past either limit the caller gets 429 with Retry-After.
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failure_window_s: int = Field(default=15 * 60, gt=0)
+    login_attempts_per_ip: int = Field(default=20, gt=0)
+    login_ip_window_s: int = Field(default=60, gt=0)
+
+
+class MarketSettings(BaseSettings):
+    """Rules of the needs marketplace (claims, pledges, transfers)."""
+
+    model_config = _config("BANGFU_MARKET_")
+    # A claim with no progress report for this long is released automatically.
+    auto_release_days: int = Field(default=30, gt=0)
+    # An unanswered transfer request goes through after this long.
+    transfer_timeout_hours: int = Field(default=72, gt=0)
+    # A helper that completed fewer than this share of its resolved claims (once it has at least
+    # `min_history_claims` of them) may hold at most `low_ratio_max_open_claims` at once.
+    low_completion_ratio: float = Field(default=0.5, ge=0, le=1)
+    min_history_claims: int = Field(default=5, ge=1)
+    low_ratio_max_open_claims: int = Field(default=3, ge=0)
+    evidence_dir: Path = ROOT / ".local" / "evidence"
+    evidence_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+
+
+class ApiSettings(BaseSettings):
+    model_config = _config("BANGFU_API_")
+    # Larger request bodies are refused with 413 before the app reads them.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
 class Settings(BaseModel):
@@ -74,6 +103,8 @@ class Settings(BaseModel):
     redis: RedisSettings
     pii: PiiSettings
     auth: AuthSettings
+    market: MarketSettings
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -99,10 +130,12 @@ def load_settings() -> Settings:
     """Read every concern from the environment; raises pydantic's ValidationError on bad values."""
     return Settings(
         app=AppSettings(),
-        neo4j=Neo4jSettings(),  # type: ignore[call-arg]  # secrets come from the environment
+        neo4j=Neo4jSettings(),  # secrets come from the environment
         redis=RedisSettings(),
-        pii=PiiSettings(),  # type: ignore[call-arg]
-        auth=AuthSettings(),  # type: ignore[call-arg]
+        pii=PiiSettings(),
+        auth=AuthSettings(),
+        api=ApiSettings(),
+        market=MarketSettings(),
     )
 
 

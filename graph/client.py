@@ -8,9 +8,9 @@ become the project's own so nothing above graph/ sees `neo4j.exceptions`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction
@@ -25,6 +25,7 @@ from bangfu.errors import (
 from bangfu.settings import Neo4jSettings, get_settings
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 @contextmanager
@@ -66,6 +67,8 @@ class GraphClient:
             max_connection_pool_size=settings.max_pool_size,
             # Fail fast when Neo4j is down instead of retrying for the driver's default 30 s.
             max_transaction_retry_time=5.0,
+            # Schema hints ("unknown relationship type" on an empty graph) are noise in logs.
+            notifications_min_severity="OFF",
         )
 
     def close(self) -> None:
@@ -84,7 +87,7 @@ class GraphClient:
         def work(tx: ManagedTransaction) -> list[Row]:
             return [record.data() for record in tx.run(query, params)]
 
-        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)  # type: ignore[assignment]
+        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
         with translated_errors(), self._session(neo4j.READ_ACCESS) as session:
             return session.execute_read(work)
 
@@ -96,9 +99,17 @@ class GraphClient:
         def work(tx: ManagedTransaction) -> list[Row]:
             return [record.data() for record in tx.run(query, params)]
 
-        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)  # type: ignore[assignment]
+        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
         with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
             return session.execute_write(work)
+
+    def run_write(
+        self, work: Callable[[ManagedTransaction], T], timeout_s: float | None = None
+    ) -> T:
+        """Run a transaction function (from a repository) as a managed write transaction."""
+        unit = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
+        with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
+            return session.execute_write(unit)
 
     def write_counted(
         self, query: str, expected: int, what: str, timeout_s: float | None = None, **params: Any
@@ -113,11 +124,13 @@ class GraphClient:
                 raise InvalidInputError(
                     f"{what}: {expected - written} of {expected} rows refer to records that do "
                     "not exist; nothing was written",
-                    message_zh=f"{what}：{expected - written}/{expected} 行引用了不存在的记录，已全部撤销",
+                    message_zh=(
+                        f"{what}：{expected - written}/{expected} 行引用了不存在的记录，已全部撤销"
+                    ),
                 )
             return written
 
-        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)  # type: ignore[assignment]
+        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
         with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
             session.execute_write(work)
 
@@ -132,7 +145,7 @@ class GraphClient:
             for query, params in statements:
                 tx.run(query, dict(params)).consume()
 
-        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)  # type: ignore[assignment]
+        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
         with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
             session.execute_write(work)
 

@@ -14,6 +14,13 @@ class Label(StrEnum):
     CADRE = "Cadre"
     PROJECT = "Project"
     SCHEMA_VERSION = "SchemaVersion"
+    NEED_EVENT = "NeedEvent"
+    TRANSFER_REQUEST = "TransferRequest"
+    IDEMPOTENCY_RECORD = "IdempotencyRecord"
+    HELPER_LOCK = "HelperLock"
+    USER = "User"  # a login: role, region or helper, password hash
+    AUDIT_EVENT = "AuditEvent"  # append-only, hash-chained trail of changes
+    AUDIT_CHAIN = "AuditChain"  # head of the trail; its write lock orders appends
 
 
 class Rel(StrEnum):
@@ -28,3 +35,6 @@ class Rel(StrEnum):
     CLAIMED = "CLAIMED"  # (Helper)->(Need)
     IN_REGION = "IN_REGION"  # (Project)->(Region)
     BENEFITS = "BENEFITS"  # (Project)->(Household) 带贫益贫
+    PLEDGED = "PLEDGED"  # (Helper)->(Need) part of a cash need
+    EVENT_OF = "EVENT_OF"  # (NeedEvent)->(Need)
+    TRANSFER_OF = "TRANSFER_OF"  # (TransferRequest)->(Need)

@@ -6,10 +6,13 @@ that may see them call `.get_secret_value()` deliberately.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bangfu.access import Role
 from bangfu.vocabulary import (
     CadreRole,
     Employment,
@@ -154,3 +157,68 @@ class Pairing(DomainModel):
     household_id: str
     helper_ids: tuple[str, ...]
     cadre_ids: tuple[str, ...]
+
+
+class User(DomainModel):
+    """A login. Officials and field workers carry a region, helper roles the Helper they act for.
+    The password hash is a SecretStr so that printing or logging a user never shows it."""
+
+    id: str
+    username: str
+    password_hash: SecretStr
+    role: Role
+    region_code: str | None = None
+    helper_id: str | None = None
+    active: bool = True
+    created_at: datetime
+
+
+class AuditOutcome(StrEnum):
+    OK = "ok"
+    DENIED = "denied"
+    ERROR = "error"
+
+
+class AuditEntry(DomainModel):
+    """What a caller asks the audit trail to record; the repository adds seq, time and hashes.
+    `before` and `after` are masked on the way in (no plaintext IDs, phones or secrets)."""
+
+    actor_id: str | None = None  # None: nobody signed in (e.g. a failed login)
+    actor_role: str | None = None
+    action: str
+    subject_type: str
+    subject_id: str | None = None
+    outcome: AuditOutcome = AuditOutcome.OK
+    reason: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    request_id: str | None = None
+
+
+class AuditEvent(AuditEntry):
+    """One recorded event. `hash` = sha256(canonical JSON of the event + `prev_hash`)."""
+
+    seq: int = Field(ge=1)
+    at: datetime
+    prev_hash: str
+    hash: str
+
+
+class AuditQuery(DomainModel):
+    """Filters of an audit search; each one left as None matches everything."""
+
+    subject_type: str | None = None
+    subject_id: str | None = None
+    actor_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ChainVerification(DomainModel):
+    """Result of re-hashing the audit trail: `first_broken_seq` is the earliest event that was
+    edited, deleted or re-linked (or the head position when the tail is gone)."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    problem: str | None = None

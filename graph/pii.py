@@ -22,7 +22,9 @@ _VERSION = b"v1"
 class PiiVault:
     def __init__(self, settings: PiiSettings) -> None:
         # Settings hold arbitrary-length secrets; SHA-256 turns each into a 32-byte key.
-        self._aead = AESGCM(hashlib.sha256(settings.encryption_key.get_secret_value().encode()).digest())
+        self._aead = AESGCM(
+            hashlib.sha256(settings.encryption_key.get_secret_value().encode()).digest()
+        )
         self._hash_key = hashlib.sha256(settings.hash_key.get_secret_value().encode()).digest()
 
     def encrypt(self, plaintext: str) -> str:

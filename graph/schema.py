@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.client import GraphClient
-from graph.labels import Label
+from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,15 @@ CONSTRAINTS = (
     Constraint("cadre_id", Label.CADRE, "id"),
     Constraint("project_id", Label.PROJECT, "id"),
     Constraint("schema_version_name", Label.SCHEMA_VERSION, "name"),
+    Constraint("need_event_id", Label.NEED_EVENT, "id"),
+    Constraint("transfer_request_id", Label.TRANSFER_REQUEST, "id"),
+    Constraint("idempotency_record_key", Label.IDEMPOTENCY_RECORD, "key"),
+    Constraint("helper_lock_helper_id", Label.HELPER_LOCK, "helper_id"),
+    Constraint("user_id", Label.USER, "id"),
+    Constraint("user_username", Label.USER, "username"),
+    Constraint("audit_event_seq", Label.AUDIT_EVENT, "seq"),
+    # Concurrent first appends MERGE the one chain node; the constraint keeps it one.
+    Constraint("audit_chain_name", Label.AUDIT_CHAIN, "name"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -52,6 +61,10 @@ INDEXES = (
     Index("helper_kind", Label.HELPER, "kind"),
     Index("cadre_village_code", Label.CADRE, "village_code"),
     Index("project_county_code", Label.PROJECT, "county_code"),
+    # Auditors look events up by subject, by actor and by time (api/routes/audit.py).
+    Index("audit_event_subject_id", Label.AUDIT_EVENT, "subject_id"),
+    Index("audit_event_actor_id", Label.AUDIT_EVENT, "actor_id"),
+    Index("audit_event_at", Label.AUDIT_EVENT, "at"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.
@@ -59,6 +72,26 @@ _CONSTRAINT_TEMPLATE = (
     "CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
 )
 _INDEX_TEMPLATE = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{key})"
+
+# Tokens (label, relationship type and property key names) are created on first use in an
+# internal transaction of their own. When 200 claims hit a fresh database at once they all race
+# to create `lock_version` and deadlock on it; creating every token up front removes that.
+LOCK_PROPERTIES = (
+    "lock_version",
+    "claimed_by",
+    "claimed_at",
+    "last_progress_at",
+    "updated_at",
+    "claims_total",
+    "claims_completed",
+    "claims_released",
+    "head_seq",
+    "head_hash",
+    "lock_token",
+)
+CREATE_LABEL = "CALL db.createLabel($name)"
+CREATE_RELATIONSHIP_TYPE = "CALL db.createRelationshipType($name)"
+CREATE_PROPERTY = "CALL db.createProperty($name)"
 
 RECORD_VERSION = """
 MERGE (v:SchemaVersion {name: 'graph'})
@@ -94,6 +127,12 @@ def apply_schema(graph: GraphClient) -> int:
     for statement in schema_statements():
         # Schema changes cannot share a transaction with data writes: one each.
         graph.write(statement)
+    for label in Label:
+        graph.write(CREATE_LABEL, name=label.value)
+    for rel in Rel:
+        graph.write(CREATE_RELATIONSHIP_TYPE, name=rel.value)
+    for key in LOCK_PROPERTIES:
+        graph.write(CREATE_PROPERTY, name=key)
     graph.write(AWAIT_INDEXES, seconds=300, timeout_s=310)
     rows = graph.write(RECORD_VERSION, version=SCHEMA_VERSION)
     return int(rows[0]["version"])

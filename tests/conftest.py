@@ -11,7 +11,7 @@ from graph.client import GraphClient, close_graph, get_graph
 from graph.pii import PiiVault, get_vault
 from graph.schema import apply_schema
 
-WIPE = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+WIPE = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 
 
 @pytest.fixture(scope="session")

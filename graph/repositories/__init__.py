@@ -1,5 +1,6 @@
 """One repository per aggregate, with domain-named methods returning pydantic models."""
 
+from graph.repositories.audit import AuditRepository
 from graph.repositories.cadres import CadreRepository
 from graph.repositories.helpers import HelperRepository
 from graph.repositories.households import HouseholdRepository
@@ -8,8 +9,10 @@ from graph.repositories.pairings import PairingRepository
 from graph.repositories.persons import PersonRepository
 from graph.repositories.projects import ProjectRepository
 from graph.repositories.regions import RegionRepository
+from graph.repositories.users import UserRepository
 
 __all__ = [
+    "AuditRepository",
     "CadreRepository",
     "HelperRepository",
     "HouseholdRepository",
@@ -18,4 +21,5 @@ __all__ = [
     "PersonRepository",
     "ProjectRepository",
     "RegionRepository",
+    "UserRepository",
 ]

@@ -24,7 +24,11 @@ def test_compose_file_is_valid_and_production_shaped() -> None:
     }
     result = subprocess.run(
         [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
@@ -46,7 +50,11 @@ def test_compose_refuses_to_start_without_secrets() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "BANGFU_"))}
     result = subprocess.run(
         [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert "NEO4J_PASSWORD" in result.stderr

@@ -43,11 +43,18 @@ def test_client_reports_wrong_password_without_echoing_it() -> None:
 
 
 def test_cli_prints_one_line_and_no_traceback_when_neo4j_is_down() -> None:
-    env = {**os.environ, "BANGFU_NEO4J_URI": f"bolt://127.0.0.1:{unused_port()}",
-           "BANGFU_NEO4J_CONNECTION_TIMEOUT_S": "1"}
+    env = {
+        **os.environ,
+        "BANGFU_NEO4J_URI": f"bolt://127.0.0.1:{unused_port()}",
+        "BANGFU_NEO4J_CONNECTION_TIMEOUT_S": "1",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "check"], capture_output=True, text=True, env=env,
-        timeout=60, check=False,
+        [sys.executable, "-m", "api.cli", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from pydantic import SecretStr
 
-from bangfu.errors import InvalidInputError, NotFoundError
+from bangfu.errors import ConflictError, InvalidInputError, NotFoundError
 from bangfu.identity import make_national_id
 from bangfu.vocabulary import (
     CadreRole,
@@ -66,20 +66,36 @@ def make_regions(graph: GraphClient) -> RegionRepository:
 
 def household(hid: str, village: str) -> Household:
     return Household(
-        id=hid, village_code=village, status=HouseholdStatus.MONITORED,
-        main_cause=PovertyCause.ILLNESS, other_causes=(PovertyCause.LACK_OF_SKILLS,), size=3,
-        address="甲村2组15号", phone=SecretStr("13800138000"),
-        income=Income(wage=12000, farm=3000, transfer=1800), spend_medical=8000,
-        housing_safe=False, registered_year=2015,
+        id=hid,
+        village_code=village,
+        status=HouseholdStatus.MONITORED,
+        main_cause=PovertyCause.ILLNESS,
+        other_causes=(PovertyCause.LACK_OF_SKILLS,),
+        size=3,
+        address="甲村2组15号",
+        phone=SecretStr("13800138000"),
+        income=Income(wage=12000, farm=3000, transfer=1800),
+        spend_medical=8000,
+        housing_safe=False,
+        registered_year=2015,
     )
 
 
 def person(pid: str, hid: str, nid: str) -> Person:
     return Person(
-        id=pid, household_id=hid, national_id=SecretStr(nid), name="李小红", sex=Sex.FEMALE,
-        birth_date=date(1980, 5, 17), relation=Relation.HEAD, health=Health.CHRONIC,
-        disability_grade=0, schooling=Schooling.JUNIOR, labour_ability=LabourAbility.NORMAL,
-        employment=Employment.MIGRANT, phone=SecretStr("13912345678"),
+        id=pid,
+        household_id=hid,
+        national_id=SecretStr(nid),
+        name="李小红",
+        sex=Sex.FEMALE,
+        birth_date=date(1980, 5, 17),
+        relation=Relation.HEAD,
+        health=Health.CHRONIC,
+        disability_grade=0,
+        schooling=Schooling.JUNIOR,
+        labour_ability=LabourAbility.NORMAL,
+        employment=Employment.MIGRANT,
+        phone=SecretStr("13912345678"),
     )
 
 
@@ -87,11 +103,19 @@ def test_regions_round_trip_with_hierarchy(empty_graph: GraphClient) -> None:
     repo = make_regions(empty_graph)
     assert repo.get(VILLAGE_A).name == "甲村"
     assert [r.code for r in repo.ancestors(VILLAGE_A)] == [
-        "44", "4402", "440223", "440223101", VILLAGE_A,
+        "44",
+        "4402",
+        "440223",
+        "440223101",
+        VILLAGE_A,
     ]
     assert [r.code for r in repo.children("4402")] == ["440223", "440224"]
     assert repo.count_by_level() == {
-        "province": 1, "city": 1, "county": 2, "town": 2, "village": 2,
+        "province": 1,
+        "city": 1,
+        "county": 2,
+        "town": 2,
+        "village": 2,
     }
     with pytest.raises(NotFoundError):
         repo.get("449999")
@@ -142,8 +166,6 @@ def test_duplicate_national_id_is_refused(empty_graph: GraphClient, vault: PiiVa
     persons = PersonRepository(empty_graph, vault)
     nid = make_national_id("440223", date(1980, 5, 17), 102)
     persons.save(person("HA1-01", "HA1", nid))
-    from bangfu.errors import ConflictError
-
     with pytest.raises(ConflictError) as info:
         persons.save(person("HA1-02", "HA1", nid))
     assert nid not in str(info.value)
@@ -156,9 +178,15 @@ def test_batch_with_a_dangling_reference_writes_nothing(
     HouseholdRepository(empty_graph, vault).save(household("HA1", VILLAGE_A))
     persons = PersonRepository(empty_graph, vault)
     rows = [
-        person_row(person("HA1-01", "HA1", make_national_id("440223", date(1980, 5, 17), 102)), vault),
-        person_row(person("HX-01", "NO-SUCH-HOUSEHOLD",
-                          make_national_id("440223", date(1981, 5, 17), 102)), vault),
+        person_row(
+            person("HA1-01", "HA1", make_national_id("440223", date(1980, 5, 17), 102)), vault
+        ),
+        person_row(
+            person(
+                "HX-01", "NO-SUCH-HOUSEHOLD", make_national_id("440223", date(1981, 5, 17), 102)
+            ),
+            vault,
+        ),
     ]
     with pytest.raises(InvalidInputError) as info:
         persons.save_rows(rows)
@@ -173,13 +201,23 @@ def test_helpers_needs_cadres_projects_and_pairings(
     HouseholdRepository(empty_graph, vault).save(household("HA1", VILLAGE_A))
     helpers = HelperRepository(empty_graph)
     unit = Helper(
-        id="U1", kind=HelperKind.HELPER_UNIT, name="省农业农村厅", description="对口帮扶甲村",
+        id="U1",
+        kind=HelperKind.HELPER_UNIT,
+        name="省农业农村厅",
+        description="对口帮扶甲村",
         capabilities=(NeedCategory.JOB, NeedCategory.HOUSING_REPAIR),
-        service_regions=(VILLAGE_A,), capacity=20, home_region_code="44",
+        service_regions=(VILLAGE_A,),
+        capacity=20,
+        home_region_code="44",
     )
     charity = Helper(
-        id="C1", kind=HelperKind.CHARITY, name="韶关慈善会", description="资助全市困难学生",
-        capabilities=(NeedCategory.TUITION,), service_regions=("4402",), capacity=50,
+        id="C1",
+        kind=HelperKind.CHARITY,
+        name="韶关慈善会",
+        description="资助全市困难学生",
+        capabilities=(NeedCategory.TUITION,),
+        service_regions=("4402",),
+        capacity=50,
         home_region_code="4402",
     )
     helpers.save(unit)
@@ -189,8 +227,14 @@ def test_helpers_needs_cadres_projects_and_pairings(
     assert [h.id for h in helpers.serving_village(VILLAGE_B)] == ["C1"]
 
     cadres = CadreRepository(empty_graph, vault)
-    cadre = Cadre(id="K1", name="王建国", phone=SecretStr("13700001111"),
-                  role=CadreRole.RESPONSIBLE_PERSON, village_code=VILLAGE_A, unit_helper_id="U1")
+    cadre = Cadre(
+        id="K1",
+        name="王建国",
+        phone=SecretStr("13700001111"),
+        role=CadreRole.RESPONSIBLE_PERSON,
+        village_code=VILLAGE_A,
+        unit_helper_id="U1",
+    )
     cadres.save(cadre)
     assert cadres.get("K1") == cadre
     assert cadres.in_village(VILLAGE_A) == [cadre]
@@ -204,9 +248,17 @@ def test_helpers_needs_cadres_projects_and_pairings(
 
     needs = NeedRepository(empty_graph)
     need = Need(
-        id="N1", household_id="HA1", village_code=VILLAGE_A, category=NeedCategory.HOUSING_REPAIR,
-        kind=NeedKind.IN_KIND, title="危房改造", text="房屋漏雨，需要修缮屋顶", amount=15000,
-        urgency=Urgency.HIGH, status=NeedStatus.CLAIMED, created_at=date(2026, 3, 1),
+        id="N1",
+        household_id="HA1",
+        village_code=VILLAGE_A,
+        category=NeedCategory.HOUSING_REPAIR,
+        kind=NeedKind.IN_KIND,
+        title="危房改造",
+        text="房屋漏雨，需要修缮屋顶",
+        amount=15000,
+        urgency=Urgency.HIGH,
+        status=NeedStatus.CLAIMED,
+        created_at=date(2026, 3, 1),
         claimed_by="U1",
     )
     needs.save(need)
@@ -216,10 +268,18 @@ def test_helpers_needs_cadres_projects_and_pairings(
 
     projects = ProjectRepository(empty_graph)
     project = Project(
-        id="P1", name="甲村光伏扶贫项目", type=ProjectType.INDUSTRY, stage=ProjectStage.OPERATION,
-        county_code="440223", village_code=VILLAGE_A, fund_source="省级财政",
-        funds_allocated=500000, funds_disbursed=420000, managing_body="甲县农业农村局",
-        operating_body="甲村股份经济合作社", supervising_body="甲镇人民政府",
+        id="P1",
+        name="甲村光伏扶贫项目",
+        type=ProjectType.INDUSTRY,
+        stage=ProjectStage.OPERATION,
+        county_code="440223",
+        village_code=VILLAGE_A,
+        fund_source="省级财政",
+        funds_allocated=500000,
+        funds_disbursed=420000,
+        managing_body="甲县农业农村局",
+        operating_body="甲村股份经济合作社",
+        supervising_body="甲镇人民政府",
         start_date=date(2024, 4, 1),
     )
     projects.save(project)

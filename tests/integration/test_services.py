@@ -21,6 +21,7 @@ def run_services(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
         text=True,
         env={**os.environ, **(env or {})},
         timeout=300,
+        check=False,
     )
 
 
@@ -46,8 +47,11 @@ def test_port_in_use_gives_one_actionable_line(tmp_path: Path) -> None:
         port = blocker.getsockname()[1]
         result = run_services(
             "up",
-            env={"BANGFU_STATE_DIR": str(tmp_path), "BANGFU_NEO4J_PORT": str(port),
-                 "BANGFU_REDIS_PORT": str(free_port())},
+            env={
+                "BANGFU_STATE_DIR": str(tmp_path),
+                "BANGFU_NEO4J_PORT": str(port),
+                "BANGFU_REDIS_PORT": str(free_port()),
+            },
         )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -63,8 +67,12 @@ def test_missing_java_gives_one_actionable_line(tmp_path: Path) -> None:
     (bin_dir / "python3").symlink_to(sys.executable)
     result = run_services(
         "up",
-        env={"PATH": str(bin_dir), "BANGFU_STATE_DIR": str(tmp_path / "state"),
-             "BANGFU_NEO4J_PORT": str(free_port()), "BANGFU_REDIS_PORT": str(free_port())},
+        env={
+            "PATH": str(bin_dir),
+            "BANGFU_STATE_DIR": str(tmp_path / "state"),
+            "BANGFU_NEO4J_PORT": str(free_port()),
+            "BANGFU_REDIS_PORT": str(free_port()),
+        },
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -75,9 +83,13 @@ def test_download_failure_gives_one_actionable_line(tmp_path: Path) -> None:
     assert shutil.which("mvn"), "Maven is part of this machine kind"
     result = run_services(
         "up",
-        env={"BANGFU_STATE_DIR": str(tmp_path / "state"), "BANGFU_CACHE_DIR": str(tmp_path / "cache"),
-             "BANGFU_NEO4J_VERSION": "0.0.404", "BANGFU_NEO4J_PORT": str(free_port()),
-             "BANGFU_REDIS_PORT": str(free_port())},
+        env={
+            "BANGFU_STATE_DIR": str(tmp_path / "state"),
+            "BANGFU_CACHE_DIR": str(tmp_path / "cache"),
+            "BANGFU_NEO4J_VERSION": "0.0.404",
+            "BANGFU_NEO4J_PORT": str(free_port()),
+            "BANGFU_REDIS_PORT": str(free_port()),
+        },
     )
     try:
         assert result.returncode == 1

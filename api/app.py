@@ -1,0 +1,109 @@
+"""The FastAPI application: JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body, install_error_handlers, status_of
+from api.routes import audit, auth, health
+from bangfu.errors import PayloadTooLargeError
+from bangfu.settings import get_settings
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the app when a streamed body passes the limit."""
+
+
+class BodySizeLimit:
+    """Refuses request bodies larger than `max_bytes()` with 413: before reading anything when
+    Content-Length declares too much, else as soon as a streamed body passes the limit (the
+    app's own answer to the cut-off body is then replaced by the 413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: Callable[[], int]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes()
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(scope, receive, send, limit)
+                return  # the app's answer to a cut-off body is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLargeError(
+            f"request body larger than {limit} bytes",
+            message_zh=f"请求内容超过 {limit} 字节",
+        )
+        body = error_body(error.code, error.message, error.message_zh, Request(scope))
+        response = JSONResponse(body, status_of(error), {"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="bangfu 帮扶",
+        version="0.1.0",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    # Added before the request-id middleware, so it runs inside it and its 413s carry the id.
+    app.add_middleware(BodySizeLimit, max_bytes=lambda: get_settings().api.max_body_bytes)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    app.include_router(health.router, prefix="/api/v1")
+    app.include_router(auth.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
+    return app
+
+
+app = create_app()

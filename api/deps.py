@@ -1,0 +1,127 @@
+"""Typed FastAPI dependencies shared by the routers: the graph, the caller, the audit trail,
+pagination. Routes declare what they need with these and make one service call.
+
+    principal: CurrentPrincipal                        # 401 without a valid bearer token
+    audit: Audit                                       # AuditTrail of this caller and request
+    page: Pagination                                   # page >= 1, page_size 1..100, else 422
+    admin: Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
+
+from api.audit import AuditTrail
+from api.auth import AuthService
+from api.rate_limit import login_throttle
+from bangfu.access import Principal, Role
+from bangfu.errors import AuthenticationError
+from bangfu.settings import get_settings
+from graph.client import GraphClient, get_graph
+from graph.repositories.audit import AuditRepository
+from graph.repositories.helpers import HelperRepository
+from graph.repositories.users import UserRepository
+
+MAX_PAGE_SIZE = 100
+# Deep pages cost the database a scan of everything skipped; nobody pages this far by hand.
+MAX_PAGE = 10_000
+
+
+def graph_client() -> GraphClient:
+    return get_graph()
+
+
+Graph = Annotated[GraphClient, Depends(graph_client)]
+
+
+def request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "-"))
+
+
+RequestId = Annotated[str, Depends(request_id)]
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as uvicorn resolved it (X-Forwarded-For only from trusted proxies,
+    see uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(client_ip)]
+
+
+def auth_service(graph: Graph) -> AuthService:
+    return AuthService(
+        UserRepository(graph),
+        HelperRepository(graph),
+        AuditRepository(graph),
+        login_throttle(),
+        get_settings().auth,
+    )
+
+
+AuthServiceDep = Annotated[AuthService, Depends(auth_service)]
+
+# auto_error=False: a missing token becomes our AuthenticationError (one error shape), while
+# OpenAPI still shows the password flow so the docs page can sign in.
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_principal(
+    token: Annotated[str | None, Depends(_bearer)], auth: AuthServiceDep
+) -> Principal:
+    if not token:
+        raise AuthenticationError(
+            "not signed in: send 'Authorization: Bearer <token>' from /api/v1/auth/token",
+            message_zh="未登录：请先登录获取令牌",
+        )
+    return auth.authenticate(token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def audit_trail(principal: CurrentPrincipal, graph: Graph, rid: RequestId) -> AuditTrail:
+    return AuditTrail(AuditRepository(graph), principal=principal, request_id=rid)
+
+
+Audit = Annotated[AuditTrail, Depends(audit_trail)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only callers with one of `roles`; refusals are 403 and audited.
+    Prefer `AuditTrail.authorize(Action...)` in services for anything region-scoped."""
+    allowed = frozenset(roles)
+
+    def dependency(trail: Audit, request: Request) -> Principal:
+        route = request.scope.get("route")
+        endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        return trail.require_roles(allowed, endpoint)
+
+    return dependency
+
+
+class Page(BaseModel):
+    page: int
+    page_size: int
+
+    @property
+    def skip(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def pagination(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"items per page, at most {MAX_PAGE_SIZE}")
+    ] = 20,
+) -> Page:
+    return Page(page=page, page_size=page_size)
+
+
+Pagination = Annotated[Page, Depends(pagination)]

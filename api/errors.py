@@ -1,0 +1,132 @@
+"""The one table from project errors to HTTP statuses, and the one JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bangfu.errors import (
+    AuthenticationError,
+    BangfuError,
+    ConfigurationError,
+    ConflictError,
+    GraphTimeoutError,
+    GraphUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceUnavailableError,
+)
+
+log = logging.getLogger("bangfu.api")
+
+STATUS_BY_ERROR: dict[type[BangfuError], int] = {
+    InvalidInputError: 422,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    GraphTimeoutError: 503,
+    GraphUnavailableError: 503,
+    ConfigurationError: 500,
+    RateLimitedError: 429,
+    PayloadTooLargeError: 413,
+    ServiceUnavailableError: 503,
+}
+
+# Framework-level answers (unknown path, wrong method) in the same shape, by status.
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_ZH = {404: "未找到", 405: "不支持该请求方法", 413: "请求内容过大"}
+
+
+def status_of(error: BangfuError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_body(
+    code: str,
+    message: str,
+    message_zh: str,
+    request: Request,
+    fields: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
+    """The one error shape. `fields` lists {path, message} per invalid input (empty otherwise);
+    it never echoes the submitted values, which may be passwords or ID numbers."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "message_zh": message_zh,
+            "request_id": getattr(request.state, "request_id", None),
+            "fields": fields or [],
+        }
+    }
+
+
+def headers_of(error: BangfuError) -> dict[str, str]:
+    if isinstance(error, RateLimitedError):
+        return {"Retry-After": str(error.retry_after_s)}
+    if isinstance(error, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    return {}
+
+
+def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    return [
+        {"path": ".".join(str(part) for part in err.get("loc", ())), "message": str(err["msg"])}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BangfuError)
+    async def _bangfu_error(request: Request, exc: BangfuError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:
+            log.warning(
+                "request %s failed: %s", getattr(request.state, "request_id", "-"), exc.code
+            )
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.message_zh, request), status, headers_of(exc)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = error_body(
+            InvalidInputError.code,
+            "the request is invalid: see fields",
+            "请求参数无效，请检查各字段",
+            request,
+            _validation_fields(exc),
+        )
+        return JSONResponse(body, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        body = error_body(code, message, _HTTP_ZH.get(exc.status_code, "请求无法处理"), request)
+        return JSONResponse(body, exc.status_code, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The type name only: messages of unexpected errors may carry personal data.
+        log.error(
+            "request %s raised %s", getattr(request.state, "request_id", "-"), type(exc).__name__
+        )
+        # This answer comes from outside the request-id middleware: set the header here.
+        rid = getattr(request.state, "request_id", None)
+        return JSONResponse(
+            error_body("internal", "internal error", "服务器内部错误", request),
+            500,
+            {"X-Request-ID": rid} if rid else None,
+        )

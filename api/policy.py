@@ -1,0 +1,196 @@
+"""Who may do what, where: the one module that decides authorization.
+
+Two questions, in this order:
+1. may this role do this action at all? If not: PermissionDeniedError (403).
+2. is the record inside the caller's scope? If not: NotFoundError (404), the same answer as for a
+   record that does not exist, so that a caller cannot probe what exists outside its region.
+
+Scope is a set of region-code prefixes (a region's code prefixes every code below it): an
+official's or field worker's own region, the service regions of the Helper a charity, federation
+or helper unit acts for, everything for an admin. Pure functions over the Principal: no I/O, so
+the whole matrix is unit-tested (tests/unit/test_policy.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from bangfu.access import HELPER_ROLES, Principal, RegionScope, Role
+from bangfu.errors import NotFoundError, PermissionDeniedError
+from bangfu.vocabulary import HelperKind, RegionLevel, label_zh
+
+
+class Action(StrEnum):
+    READ_HOUSEHOLD = "read_household"
+    WRITE_HOUSEHOLD = "write_household"
+    CREATE_NEED = "create_need"
+    VERIFY_NEED = "verify_need"  # pending_review -> open
+    BROWSE_NEEDS = "browse_needs"  # helpers see de-identified needs only
+    CLAIM_NEED = "claim_need"
+    UPDATE_CLAIM = "update_claim"  # start, report fulfilment or release a claim one holds
+    CONFIRM_NEED = "confirm_need"  # help was delivered
+    CANCEL_NEED = "cancel_need"
+    REVEAL_PII = "reveal_pii"  # plaintext ID number or phone; every reveal is audited
+    READ_AUDIT = "read_audit"
+    MANAGE_USERS = "manage_users"
+
+
+R = Role
+_REGIONAL = frozenset({R.OFFICIAL, R.FIELD_WORKER})
+
+# The matrix. Verification is left to officials so that a need entered by a field worker is
+# checked by a second person (四眼原则); admins run the system and read for support, but change no
+# records and see no plaintext identifiers; auditors read the trail and nothing else.
+ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
+    {
+        Action.READ_HOUSEHOLD: _REGIONAL | {R.ADMIN},
+        Action.WRITE_HOUSEHOLD: _REGIONAL,
+        Action.CREATE_NEED: _REGIONAL,
+        Action.VERIFY_NEED: frozenset({R.OFFICIAL}),
+        Action.BROWSE_NEEDS: _REGIONAL | HELPER_ROLES | {R.ADMIN},
+        Action.CLAIM_NEED: HELPER_ROLES,
+        Action.UPDATE_CLAIM: HELPER_ROLES,
+        Action.CONFIRM_NEED: _REGIONAL,
+        Action.CANCEL_NEED: _REGIONAL,
+        Action.REVEAL_PII: _REGIONAL,
+        Action.READ_AUDIT: frozenset({R.AUDITOR, R.ADMIN}),
+        Action.MANAGE_USERS: frozenset({R.ADMIN}),
+    }
+)
+
+# Actions on the system as a whole: no region to check.
+GLOBAL_ACTIONS = frozenset({Action.READ_AUDIT, Action.MANAGE_USERS})
+
+# Which Helper kinds a helper-role login may act for.
+HELPER_KINDS: Mapping[Role, frozenset[HelperKind]] = MappingProxyType(
+    {
+        R.CHARITY: frozenset({HelperKind.CHARITY}),
+        R.WOMENS_FEDERATION: frozenset({HelperKind.WOMENS_FEDERATION}),
+        R.DISABLED_FEDERATION: frozenset({HelperKind.DISABLED_FEDERATION}),
+        R.HELPER_UNIT: frozenset({HelperKind.HELPER_UNIT, HelperKind.ENTERPRISE}),
+    }
+)
+
+# Region levels a regional login may be bound to: field workers work in a village or a town.
+REGION_LEVELS: Mapping[Role, frozenset[RegionLevel]] = MappingProxyType(
+    {
+        R.OFFICIAL: frozenset(RegionLevel),
+        R.FIELD_WORKER: frozenset({RegionLevel.TOWN, RegionLevel.VILLAGE}),
+    }
+)
+
+_ACTION_ZH = {
+    Action.READ_HOUSEHOLD: "查看农户",
+    Action.WRITE_HOUSEHOLD: "修改农户",
+    Action.CREATE_NEED: "发布需求",
+    Action.VERIFY_NEED: "审核需求",
+    Action.BROWSE_NEEDS: "浏览需求",
+    Action.CLAIM_NEED: "认领需求",
+    Action.UPDATE_CLAIM: "更新认领",
+    Action.CONFIRM_NEED: "确认帮扶",
+    Action.CANCEL_NEED: "取消需求",
+    Action.REVEAL_PII: "查看个人信息",
+    Action.READ_AUDIT: "查看审计记录",
+    Action.MANAGE_USERS: "管理用户",
+}
+
+_ROLE_ZH = {
+    R.OFFICIAL: "各级干部",
+    R.FIELD_WORKER: "驻村干部",
+    R.CHARITY: "慈善机构",
+    R.WOMENS_FEDERATION: "妇联",
+    R.DISABLED_FEDERATION: "残联",
+    R.HELPER_UNIT: "帮扶单位",
+    R.AUDITOR: "审计员",
+    R.ADMIN: "管理员",
+}
+
+
+def role_zh(role: Role) -> str:
+    return _ROLE_ZH[role]
+
+
+def scope_for(principal: Principal) -> RegionScope:
+    """The regions a caller may see. A login missing its region or helper sees nothing."""
+    if principal.role is R.ADMIN:
+        return RegionScope(everything=True)
+    if principal.role.is_regional:
+        return RegionScope(prefixes=(principal.region_code,) if principal.region_code else ())
+    if principal.role.is_helper:
+        return RegionScope(prefixes=principal.service_regions if principal.helper_id else ())
+    # Auditors read the trail (a global action) and no regional records.
+    return RegionScope()
+
+
+def can(
+    principal: Principal,
+    action: Action,
+    *,
+    region_code: str | None = None,
+    claimed_by: str | None = None,
+) -> bool:
+    try:
+        ensure_can(principal, action, region_code=region_code, claimed_by=claimed_by)
+    except (PermissionDeniedError, NotFoundError):
+        return False
+    return True
+
+
+def ensure_can(
+    principal: Principal,
+    action: Action,
+    *,
+    region_code: str | None = None,
+    claimed_by: str | None = None,
+    subject: str = "record",
+) -> None:
+    """Raise unless `principal` may do `action` on a record in `region_code`.
+
+    Pass `region_code` (the record's village, or any region code) for an action on one record;
+    leave it out for a listing and filter the listing by `scope_for`. For UPDATE_CLAIM pass the
+    claiming helper's id as `claimed_by`. `subject` names the record in the 404 message (e.g.
+    "need N1") so that it reads like the repository's own "not found".
+    """
+    if principal.role not in ALLOWED[action]:
+        raise PermissionDeniedError(
+            f"role {principal.role.value} may not {action.value}",
+            message_zh=f"{role_zh(principal.role)}无权{_ACTION_ZH[action]}",
+        )
+    if action in GLOBAL_ACTIONS:
+        return
+    if region_code is not None and not scope_for(principal).covers(region_code):
+        raise NotFoundError(f"{subject} not found", message_zh="未找到")
+    if action is Action.UPDATE_CLAIM and (
+        principal.helper_id is None or claimed_by != principal.helper_id
+    ):
+        raise PermissionDeniedError(
+            "only the helper holding the claim may update it",
+            message_zh="只有认领方可以更新该认领",
+        )
+
+
+def ensure_role(principal: Principal, roles: Iterable[Role]) -> None:
+    """Raise PermissionDeniedError unless the caller has one of `roles` (for whole endpoints)."""
+    allowed = frozenset(roles)
+    if principal.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise PermissionDeniedError(
+            f"role {principal.role.value} may not call this; allowed: {names}",
+            message_zh=f"{role_zh(principal.role)}无权访问此功能",
+        )
+
+
+def helper_kind_fits(role: Role, kind: HelperKind) -> bool:
+    """May a login of `role` act for a Helper of `kind`?"""
+    return kind in HELPER_KINDS.get(role, frozenset())
+
+
+def region_level_fits(role: Role, level: RegionLevel) -> bool:
+    """May a login of `role` be bound to a region at `level`?"""
+    return level in REGION_LEVELS.get(role, frozenset())
+
+
+def helper_kinds_zh(role: Role) -> str:
+    return "、".join(label_zh(k.value) for k in sorted(HELPER_KINDS.get(role, frozenset())))
