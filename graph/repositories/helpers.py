@@ -38,10 +38,14 @@ def helper_row(helper: Helper) -> dict[str, Any]:
     return row
 
 
+_HELPER_FIELDS = frozenset(Helper.model_fields)
+
+
 def helper_from_row(row: dict[str, Any]) -> Helper:
+    # Nodes also carry counters and lock bookkeeping: keep the model's fields only.
     return Helper.model_validate(
         {
-            **row,
+            **{k: v for k, v in row.items() if k in _HELPER_FIELDS},
             "capabilities": tuple(row.get("capabilities") or ()),
             "service_regions": tuple(row.get("service_regions") or ()),
         }
@@ -68,4 +72,7 @@ class HelperRepository:
         return helper_from_row(row["h"])
 
     def serving_village(self, village_code: str) -> list[Helper]:
-        return [helper_from_row(r["h"]) for r in self.graph.read(SERVING_VILLAGE, village_code=village_code)]
+        return [
+            helper_from_row(r["h"])
+            for r in self.graph.read(SERVING_VILLAGE, village_code=village_code)
+        ]

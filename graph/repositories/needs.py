@@ -1,11 +1,30 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from bangfu.errors import NotFoundError
+from neo4j import ManagedTransaction
+
+from bangfu.errors import ConflictError, NotFoundError
+from graph.claims import (
+    BrowsedNeed,
+    Decider,
+    HelperLoad,
+    IdempotencyKey,
+    LedgerEntry,
+    NeedChange,
+    NeedEvent,
+    NeedPage,
+    NeedQuery,
+    NeedState,
+    Pledge,
+    TransferRequest,
+)
 from graph.client import GraphClient
 from graph.models import Need
+from graph.repositories.helpers import helper_from_row
 
 SAVE_NEEDS = """
 UNWIND $rows AS r
@@ -19,12 +38,228 @@ FOREACH (_ IN CASE WHEN helper IS NULL THEN [] ELSE [1] END | MERGE (helper)-[:C
 RETURN count(*) AS written
 """
 
+INSERT_NEEDS = """
+UNWIND $rows AS r
+MATCH (h:Household {id: r.household_id})
+CREATE (n:Need)
+SET n = r
+CREATE (h)-[:HAS_NEED]->(n)
+WITH n, r
+OPTIONAL MATCH (helper:Helper {id: r.claimed_by})
+FOREACH (_ IN CASE WHEN helper IS NULL THEN [] ELSE [1] END | CREATE (helper)-[:CLAIMED]->(n))
+RETURN count(*) AS written
+"""
+
 GET_NEED = "MATCH (n:Need {id: $id}) RETURN n {.*} AS n"
 
 IN_REGION = """
 MATCH (n:Need) WHERE n.village_code STARTS WITH $region_code
   AND ($status IS NULL OR n.status = $status)
 RETURN n {.*} AS n ORDER BY n.id SKIP $skip LIMIT $limit
+"""
+
+
+# --- lifecycle under a lock -------------------------------------------------------------------
+# A need changes only inside one write transaction that first takes a write lock (the SET
+# below), then reads the need's latest committed state, lets a pure decider choose the change,
+# and writes it. Concurrent claims on one need therefore run one after another and each sees
+# what the previous one committed: exactly one wins.
+#
+# The lock is taken on the need's household, not on the need: Neo4j 5 deadlocks a transaction
+# that holds a node's exclusive lock and then creates a relationship on that node while others
+# queue for the same lock (measured: 36 of 40 concurrent transactions failed). Claims create
+# relationships on the need (CLAIMED, EVENT_OF) and on the helper, never on the household or on
+# the helper's lock node. Lock order is always household, then helper lock.
+
+LOCK_NEED_IN_SCOPE = """
+MATCH (h:Household)-[:HAS_NEED]->(n:Need {id: $id})
+WHERE any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+SET h.lock_version = coalesce(h.lock_version, 0) + 1
+RETURN n.id AS id
+"""
+
+READ_NEED_STATE = """
+MATCH (n:Need {id: $id})
+OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
+WITH n, collect(CASE WHEN p IS NULL THEN null
+                ELSE {helper_id: pledger.id, amount: p.amount, at: p.at} END) AS pledges
+OPTIONAL MATCH (t:TransferRequest)-[:TRANSFER_OF]->(n)
+RETURN n {.*} AS n, pledges, collect(t {.*}) AS transfers
+"""
+
+# One lock node per helper serialises its claims (capacity checks read a count that must not
+# change underneath them); it never gets relationships, see above.
+LOCK_HELPER = """
+MATCH (h:Helper {id: $helper_id})
+MERGE (lock:HelperLock {helper_id: h.id})
+SET lock.lock_version = coalesce(lock.lock_version, 0) + 1
+WITH h
+OPTIONAL MATCH (h)-[:CLAIMED]->(held:Need)
+WHERE held.status IN ['claimed', 'in_progress']
+RETURN h {.*} AS h, count(held) AS open_claims
+"""
+
+READ_IDEMPOTENCY = """
+MATCH (r:IdempotencyRecord {key: $key})
+RETURN r.request_hash AS request_hash, r.response AS response
+"""
+
+SAVE_IDEMPOTENCY = """
+CREATE (:IdempotencyRecord {key: $key, request_hash: $request_hash, response: $response, at: $at})
+"""
+
+SET_STATUS = "MATCH (n:Need {id: $id}) SET n.status = $status, n.updated_at = $at"
+
+SET_HOLDER = """
+MATCH (n:Need {id: $id})
+OPTIONAL MATCH (:Helper)-[old:CLAIMED]->(n)
+DELETE old
+WITH DISTINCT n
+MATCH (h:Helper {id: $helper_id})
+SET n.claimed_by = h.id, n.claimed_at = $at, n.last_progress_at = $at
+MERGE (h)-[c:CLAIMED]->(n)
+SET c.at = $at
+"""
+
+CLEAR_HOLDER = """
+MATCH (n:Need {id: $id})
+OPTIONAL MATCH (:Helper)-[old:CLAIMED]->(n)
+DELETE old
+WITH DISTINCT n
+SET n.claimed_by = null, n.claimed_at = null
+"""
+
+ADD_PLEDGE = """
+MATCH (n:Need {id: $id}), (h:Helper {id: $helper_id})
+CREATE (h)-[:PLEDGED {amount: $amount, at: $at}]->(n)
+"""
+
+CLEAR_PLEDGES = "MATCH (:Helper)-[p:PLEDGED]->(:Need {id: $id}) DELETE p"
+
+MARK_PROGRESS = "MATCH (n:Need {id: $id}) SET n.last_progress_at = $at"
+
+ADD_TRANSFER = """
+MATCH (n:Need {id: $id})
+CREATE (t:TransferRequest)-[:TRANSFER_OF]->(n)
+SET t = $props
+"""
+
+RESOLVE_TRANSFER = """
+MATCH (t:TransferRequest {id: $transfer_id})-[:TRANSFER_OF]->(:Need {id: $id})
+SET t.status = $status, t.resolved_at = $at
+"""
+
+ADD_EVENT = """
+MATCH (n:Need {id: $id})
+CREATE (e:NeedEvent)-[:EVENT_OF]->(n)
+SET e = $props
+"""
+
+COUNT_HELPER_OUTCOME = """
+MATCH (h:Helper {id: $helper_id})
+SET h.claims_total = coalesce(h.claims_total, 0) + $claimed,
+    h.claims_completed = coalesce(h.claims_completed, 0) + $completed,
+    h.claims_released = coalesce(h.claims_released, 0) + $released
+"""
+
+HISTORY = """
+MATCH (e:NeedEvent)-[:EVENT_OF]->(:Need {id: $id})
+RETURN e {.*} AS e ORDER BY e.at, e.id
+"""
+
+CREATE_NEED = """
+MATCH (h:Household {id: $household_id})
+WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
+CREATE (n:Need)
+SET n = $props, n.village_code = h.village_code
+CREATE (h)-[:HAS_NEED]->(n)
+RETURN n {.*} AS n
+"""
+
+GET_IN_SCOPE = """
+MATCH (n:Need {id: $id})
+WHERE any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
+RETURN n {.*} AS n, coalesce(sum(p.amount), 0.0) AS pledged_total
+"""
+
+# Browsing: one query shape, filters switched off by null parameters so the plan is cached.
+BROWSE = """
+MATCH (n:Need)
+WHERE n.status IN $statuses
+  AND any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+  AND ($category IS NULL OR n.category = $category)
+  AND ($urgency IS NULL OR n.urgency = $urgency)
+  AND ($region_code IS NULL OR n.village_code STARTS WITH $region_code)
+  AND ($text IS NULL OR n.title CONTAINS $text OR n.text CONTAINS $text)
+WITH n ORDER BY __ORDER_BY__ SKIP $skip LIMIT $limit
+OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
+WITH n, coalesce(sum(p.amount), 0.0) AS pledged_total
+MATCH (v:Region {code: n.village_code})
+RETURN n {.*} AS n, pledged_total, v.name AS village_name
+"""
+
+COUNT_BROWSE = """
+MATCH (n:Need)
+WHERE n.status IN $statuses
+  AND any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+  AND ($category IS NULL OR n.category = $category)
+  AND ($urgency IS NULL OR n.urgency = $urgency)
+  AND ($region_code IS NULL OR n.village_code STARTS WITH $region_code)
+  AND ($text IS NULL OR n.title CONTAINS $text OR n.text CONTAINS $text)
+RETURN count(n) AS total
+"""
+
+# Sort keys a client may choose, mapped to fixed ORDER BY clauses (the only builder here: the
+# order cannot be a parameter in Cypher, so the client picks a key, never the text).
+BROWSE_ORDER = {
+    "newest": "n.created_at DESC, n.id",
+    "oldest": "n.created_at, n.id",
+    "urgency": "CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 "
+    "ELSE 3 END, n.created_at, n.id",
+    "amount": "n.amount DESC, n.id",
+}
+
+STALE_CLAIMS = """
+MATCH (n:Need)
+WHERE n.status IN ['claimed', 'in_progress'] AND n.last_progress_at < $before
+RETURN n.id AS id ORDER BY id LIMIT $limit
+"""
+
+DUE_TRANSFERS = """
+MATCH (t:TransferRequest {status: 'pending'})-[:TRANSFER_OF]->(n:Need)
+WHERE t.requested_at < $before
+RETURN n.id AS need_id, t.id AS transfer_id ORDER BY t.requested_at LIMIT $limit
+"""
+
+HOUSEHOLD_LEDGER = """
+MATCH (h:Household {id: $household_id})
+WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
+CALL {
+  WITH h
+  MATCH (h)-[:HAS_NEED]->(n:Need)<-[:EVENT_OF]-(e:NeedEvent)
+  WHERE e.action IN ['fulfil', 'pledge', 'confirm']
+  OPTIONAL MATCH (helper:Helper {id: e.helper_id})
+  RETURN 'need' AS source, n.id AS ref, n.category AS category, n.title AS title,
+         e.action AS step, e.amount AS amount, e.at AS at, helper.id AS helper_id,
+         helper.name AS helper_name, helper.kind AS helper_kind
+  UNION ALL
+  WITH h
+  MATCH (p:Project)-[:BENEFITS]->(h)
+  RETURN 'project' AS source, p.id AS ref, p.type AS category, p.name AS title,
+         p.stage AS step, null AS amount, datetime({date: p.start_date}) AS at,
+         null AS helper_id, p.managing_body AS helper_name, 'project' AS helper_kind
+  UNION ALL
+  WITH h
+  MATCH (h)-[:HAS_NEED]->(n:Need)<-[:CLAIMED]-(helper:Helper)
+  WHERE n.status IN ['fulfilled', 'confirmed', 'closed']
+    AND NOT EXISTS { MATCH (n)<-[:EVENT_OF]-(:NeedEvent {action: 'fulfil'}) }
+  RETURN 'need' AS source, n.id AS ref, n.category AS category, n.title AS title,
+         n.status AS step, n.amount AS amount, datetime({date: n.fulfilled_at}) AS at,
+         helper.id AS helper_id, helper.name AS helper_name, helper.kind AS helper_kind
+}
+RETURN source, ref, category, title, step, amount, at, helper_id, helper_name, helper_kind
+ORDER BY at DESC, ref
 """
 
 
@@ -35,8 +270,12 @@ def need_row(need: Need) -> dict[str, Any]:
     return row
 
 
+_NEED_FIELDS = frozenset(Need.model_fields)
+
+
 def need_from_row(row: dict[str, Any]) -> Need:
-    fields = dict(row)
+    # Nodes also carry bookkeeping (lock_version, last_progress_at ...): keep the model's fields.
+    fields = {k: v for k, v in row.items() if k in _NEED_FIELDS}
     for key in ("created_at", "fulfilled_at"):
         if fields.get(key) is not None:
             fields[key] = fields[key].to_native()
@@ -47,8 +286,11 @@ class NeedRepository:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
 
-    def save_rows(self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None) -> None:
-        self.graph.write_counted(SAVE_NEEDS, len(rows), "needs", rows=list(rows), timeout_s=timeout_s)
+    def save_rows(
+        self, rows: Sequence[dict[str, Any]], timeout_s: float | None = None, fresh: bool = False
+    ) -> None:
+        query = INSERT_NEEDS if fresh else SAVE_NEEDS
+        self.graph.write_counted(query, len(rows), "needs", rows=list(rows), timeout_s=timeout_s)
 
     def save(self, need: Need) -> None:
         self.save_rows([need_row(need)])
@@ -66,3 +308,177 @@ class NeedRepository:
             IN_REGION, region_code=region_code, status=status, skip=skip, limit=limit
         )
         return [need_from_row(r["n"]) for r in rows]
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def create_for_household(
+        self, household_id: str, props: dict[str, Any], prefixes: Sequence[str]
+    ) -> Need:
+        """Create a need for a household inside the caller's region; NotFound outside it."""
+        rows = self.graph.write(
+            CREATE_NEED, household_id=household_id, props=props, prefixes=list(prefixes)
+        )
+        if not rows:
+            raise NotFoundError(f"household {household_id} not found", message_zh="未找到该户")
+        return need_from_row(rows[0]["n"])
+
+    def get_in_scope(self, need_id: str, prefixes: Sequence[str]) -> tuple[Need, float]:
+        """A need and its pledged total, if its village lies under one of the prefixes."""
+        row = self.graph.read_one(GET_IN_SCOPE, id=need_id, prefixes=list(prefixes))
+        if row is None:
+            raise NotFoundError(f"need {need_id} not found", message_zh="未找到该需求")
+        return need_from_row(row["n"]), float(row["pledged_total"])
+
+    def browse(self, query: NeedQuery, prefixes: Sequence[str]) -> NeedPage:
+        params: dict[str, Any] = {
+            "statuses": [s.value for s in query.statuses],
+            "prefixes": list(prefixes),
+            "category": query.category,
+            "urgency": query.urgency,
+            "region_code": query.region_code,
+            "text": query.text,
+        }
+        cypher = BROWSE.replace("__ORDER_BY__", BROWSE_ORDER[query.sort])
+        rows = self.graph.read(cypher, skip=query.skip, limit=query.limit, **params)
+        total_row = self.graph.read_one(COUNT_BROWSE, **params)
+        items = [
+            BrowsedNeed(
+                need=need_from_row(r["n"]),
+                pledged_total=float(r["pledged_total"]),
+                village_name=r["village_name"],
+            )
+            for r in rows
+        ]
+        return NeedPage(items=items, total=int(total_row["total"]) if total_row else 0)
+
+    def history(self, need_id: str) -> list[NeedEvent]:
+        rows = self.graph.read(HISTORY, id=need_id)
+        return [NeedEvent.model_validate(_native(r["e"])) for r in rows]
+
+    def stale_claims(self, before: datetime, limit: int = 1000) -> list[str]:
+        return [r["id"] for r in self.graph.read(STALE_CLAIMS, before=before, limit=limit)]
+
+    def due_transfers(self, before: datetime, limit: int = 1000) -> list[tuple[str, str]]:
+        rows = self.graph.read(DUE_TRANSFERS, before=before, limit=limit)
+        return [(r["need_id"], r["transfer_id"]) for r in rows]
+
+    def household_ledger(self, household_id: str, prefixes: Sequence[str]) -> list[LedgerEntry]:
+        rows = self.graph.read(HOUSEHOLD_LEDGER, household_id=household_id, prefixes=list(prefixes))
+        return [LedgerEntry.model_validate(_native(r)) for r in rows]
+
+    def change(
+        self,
+        need_id: str,
+        prefixes: Sequence[str],
+        decide: Decider,
+        helper_id: str | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """Lock the need (and the acting helper), read its latest state, let `decide` choose the
+        change, write it; all in one transaction. Returns the decider's response, or the stored
+        one when the idempotency key was seen before."""
+
+        def work(tx: ManagedTransaction) -> dict[str, Any]:
+            if tx.run(LOCK_NEED_IN_SCOPE, id=need_id, prefixes=list(prefixes)).single() is None:
+                raise NotFoundError(f"need {need_id} not found", message_zh="未找到该需求")
+            if idempotency is not None:
+                seen = tx.run(READ_IDEMPOTENCY, key=idempotency.key).single()
+                if seen is not None:
+                    if seen["request_hash"] != idempotency.request_hash:
+                        raise ConflictError(
+                            "this Idempotency-Key was already used for a different request",
+                            message_zh="该幂等键已用于另一个请求",
+                        )
+                    return dict(json.loads(seen["response"]))
+            state = _read_state(tx, need_id)
+            load = None
+            if helper_id is not None:
+                helper_row = tx.run(LOCK_HELPER, helper_id=helper_id).single()
+                if helper_row is None:
+                    raise NotFoundError(
+                        f"helper {helper_id} not found", message_zh="未找到帮扶主体"
+                    )
+                load = HelperLoad(
+                    helper=helper_from_row(helper_row["h"]),
+                    open_claims=int(helper_row["open_claims"]),
+                    claims_total=int(helper_row["h"].get("claims_total") or 0),
+                    claims_completed=int(helper_row["h"].get("claims_completed") or 0),
+                    claims_released=int(helper_row["h"].get("claims_released") or 0),
+                )
+            change = decide(state, load)
+            _apply(tx, need_id, change)
+            if idempotency is not None:
+                tx.run(
+                    SAVE_IDEMPOTENCY,
+                    key=idempotency.key,
+                    request_hash=idempotency.request_hash,
+                    response=json.dumps(change.response, default=str),
+                    at=change.event.at,
+                ).consume()
+            return change.response
+
+        return self.graph.run_write(work)
+
+
+def _native(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.to_native() if hasattr(v, "to_native") else v) for k, v in row.items()}
+
+
+def _read_state(tx: ManagedTransaction, need_id: str) -> NeedState:
+    row = tx.run(READ_NEED_STATE, id=need_id).single()
+    assert row is not None  # the lock statement just matched it
+    n = dict(row["n"])
+    last = n.get("last_progress_at")
+    pledges = tuple(Pledge.model_validate(_native(p)) for p in row["pledges"] if p)
+    transfers = tuple(TransferRequest.model_validate(_native(t)) for t in row["transfers"])
+    return NeedState(
+        need=need_from_row(n),
+        pledges=pledges,
+        transfers=transfers,
+        last_progress_at=last.to_native() if last is not None else None,
+    )
+
+
+def _apply(tx: ManagedTransaction, need_id: str, change: NeedChange) -> None:
+    at = change.event.at
+    if change.clear_pledges:
+        tx.run(CLEAR_PLEDGES, id=need_id).consume()
+    for kept in change.readd_pledges:
+        tx.run(
+            ADD_PLEDGE, id=need_id, helper_id=kept.helper_id, amount=kept.amount, at=kept.at
+        ).consume()
+    if change.add_pledge is not None:
+        tx.run(
+            ADD_PLEDGE,
+            id=need_id,
+            helper_id=change.add_pledge.helper_id,
+            amount=change.add_pledge.amount,
+            at=change.add_pledge.at,
+        ).consume()
+    if change.clear_holder:
+        tx.run(CLEAR_HOLDER, id=need_id).consume()
+    if change.holder_id is not None:
+        tx.run(SET_HOLDER, id=need_id, helper_id=change.holder_id, at=at).consume()
+    if change.status is not None:
+        tx.run(SET_STATUS, id=need_id, status=change.status.value, at=at).consume()
+    if change.progress:
+        tx.run(MARK_PROGRESS, id=need_id, at=at).consume()
+    if change.add_transfer is not None:
+        props = change.add_transfer.model_dump()
+        tx.run(ADD_TRANSFER, id=need_id, props=props).consume()
+    if change.resolve_transfer is not None:
+        transfer_id, status = change.resolve_transfer
+        tx.run(
+            RESOLVE_TRANSFER, id=need_id, transfer_id=transfer_id, status=status, at=at
+        ).consume()
+    for helper_id, claimed, completed, released in change.helper_outcomes:
+        tx.run(
+            COUNT_HELPER_OUTCOME,
+            helper_id=helper_id,
+            claimed=claimed,
+            completed=completed,
+            released=released,
+        ).consume()
+    props = change.event.model_dump(mode="json", exclude_none=True)
+    props["at"] = change.event.at
+    tx.run(ADD_EVENT, id=need_id, props=props).consume()
