@@ -52,10 +52,12 @@ seed: up
 demo: seed
 	@$(PY) -m api.demo --host $(DEMO_HOST) --port $(DEMO_PORT)
 
+# The test services are stopped afterwards so that another clone's `make test` finds the ports
+# free; starting them again costs ~10 s.
 test: venv
 	$(SERVICES) sysdeps
 	$(TEST_ENV) $(SERVICES) up
-	$(TEST_ENV) $(PY) -m pytest tests
+	$(TEST_ENV) $(PY) -m pytest tests; status=$$?; $(TEST_ENV) $(SERVICES) down >/dev/null; exit $$status
 
 unit: venv
 	$(PY) -m pytest tests/unit -q

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, install_error_handlers, status_of
-from api.routes import audit, auth, health
+from api.routes import audit, auth, health, households, needs
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -103,6 +103,8 @@ def create_app() -> FastAPI:
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(needs.router, prefix="/api/v1")
+    app.include_router(households.router, prefix="/api/v1")
     return app
 
 

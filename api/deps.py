@@ -18,14 +18,20 @@ from pydantic import BaseModel
 
 from api.audit import AuditTrail
 from api.auth import AuthService
+from api.evidence import EvidenceStore
+from api.households import HouseholdService
+from api.policy import ALLOWED, Action, scope_for
 from api.rate_limit import login_throttle
 from bangfu.access import Principal, Role
 from bangfu.errors import AuthenticationError
 from bangfu.settings import get_settings
 from graph.client import GraphClient, get_graph
+from graph.pii import get_vault
+from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
 from graph.repositories.helpers import HelperRepository
 from graph.repositories.users import UserRepository
+from matching.needs import Caller, NeedService
 
 MAX_PAGE_SIZE = 100
 # Deep pages cost the database a scan of everything skipped; nobody pages this far by hand.
@@ -125,3 +131,48 @@ def pagination(
 
 
 Pagination = Annotated[Page, Depends(pagination)]
+
+
+def caller_for(action: Action) -> Callable[..., Caller]:
+    """A dependency admitting the roles the policy allows for `action` (others: 403, audited)
+    and carrying the caller's region scope down to the graph queries."""
+    roles = ALLOWED[action]
+
+    def dependency(trail: Audit, request: Request, rid: RequestId) -> Caller:
+        route = request.scope.get("route")
+        endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        principal = trail.require_roles(roles, endpoint)
+        scope = scope_for(principal)
+        # "" prefixes every code: the whole province for admins.
+        prefixes = ("",) if scope.everything else tuple(scope.prefixes)
+        return Caller(principal=principal, prefixes=prefixes, request_id=rid)
+
+    return dependency
+
+
+def need_service(graph: Graph) -> NeedService:
+    return NeedService(NeedRepository(graph), AuditRepository(graph), get_settings().market)
+
+
+Needs = Annotated[NeedService, Depends(need_service)]
+
+
+def household_service(graph: Graph, needs: Needs) -> HouseholdService:
+    vault = get_vault()
+    return HouseholdService(
+        HouseholdRepository(graph, vault),
+        PersonRepository(graph, vault),
+        AuditRepository(graph),
+        needs,
+    )
+
+
+Households = Annotated[HouseholdService, Depends(household_service)]
+
+
+def evidence_store() -> EvidenceStore:
+    settings = get_settings().market
+    return EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
+
+
+Evidence = Annotated[EvidenceStore, Depends(evidence_store)]

@@ -120,6 +120,7 @@ class NeedQuery(BaseModel):
     urgency: str | None = None
     region_code: str | None = None
     text: str | None = None
+    holder_id: str | None = None
     sort: BrowseSort = "newest"
     skip: int = 0
     limit: int = 20

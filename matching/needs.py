@@ -8,29 +8,71 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bangfu.access import Principal, Role
-from bangfu.errors import ConflictError, NotFoundError
+from bangfu.errors import ConflictError, NotFoundError, PermissionDeniedError
 from bangfu.settings import MarketSettings
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from graph.claims import (
     Decider,
     IdempotencyKey,
     LedgerEntry,
+    NeedChange,
     NeedEvent,
     NeedPage,
     NeedQuery,
+    NeedState,
 )
-from graph.models import Need
+from graph.models import AuditEntry, AuditOutcome, Need
+from graph.repositories.audit import AuditRepository
 from graph.repositories.needs import NeedRepository
 from matching import claims
 from matching.lifecycle import NeedAction
 
 SYSTEM = Principal(user_id="system", username="system", role=Role.ADMIN)
+
+
+class Caller(BaseModel):
+    """Who acts, where they may act (region-code prefixes from api/policy.py) and the request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    principal: Principal
+    prefixes: tuple[str, ...]
+    request_id: str | None = None
+
+
+SYSTEM_CALLER = Caller(principal=SYSTEM, prefixes=("",), request_id=None)
+
+
+def _need_snapshot(state: NeedState) -> dict[str, object]:
+    need = state.need
+    return {
+        "status": need.status.value,
+        "claimed_by": need.claimed_by,
+        "pledged_total": state.pledged_total,
+    }
+
+
+def _audit_for(caller: Caller, action: str, need_id: str) -> AuditFactory:
+    def entry(state: NeedState, change: NeedChange) -> AuditEntry:
+        return AuditEntry(
+            actor_id=caller.principal.user_id,
+            actor_role=caller.principal.role.value,
+            action=f"need.{action}",
+            subject_type="need",
+            subject_id=need_id,
+            before=_need_snapshot(state),
+            after=dict(change.response),
+            request_id=caller.request_id,
+        )
+
+    return entry
 
 
 class NeedDraft(BaseModel):
@@ -58,6 +100,9 @@ class ChangeResult(BaseModel):
     transfer_id: str | None = None
 
 
+AuditFactory = Callable[[NeedState, NeedChange], AuditEntry]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -70,33 +115,53 @@ class NeedService:
     def __init__(
         self,
         needs: NeedRepository,
+        audit: AuditRepository,
         settings: MarketSettings,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.needs = needs
+        self.audit = audit
         self.settings = settings
         self.clock = clock
 
     # --- reads -----------------------------------------------------------------------------
 
-    def browse(self, query: NeedQuery, prefixes: Sequence[str]) -> NeedPage:
-        return self.needs.browse(query, prefixes)
+    def browse(self, caller: Caller, query: NeedQuery) -> NeedPage:
+        return self.needs.browse(query, caller.prefixes)
 
-    def get(self, need_id: str, prefixes: Sequence[str]) -> tuple[Need, float]:
-        return self.needs.get_in_scope(need_id, prefixes)
+    def get(self, caller: Caller, need_id: str) -> tuple[Need, float]:
+        return self.needs.get_in_scope(need_id, caller.prefixes)
 
-    def history(self, need_id: str, prefixes: Sequence[str]) -> list[NeedEvent]:
-        self.needs.get_in_scope(need_id, prefixes)  # NotFound outside the caller's scope
+    def history(self, caller: Caller, need_id: str) -> list[NeedEvent]:
+        self.needs.get_in_scope(need_id, caller.prefixes)  # NotFound outside the caller's scope
         return self.needs.history(need_id)
 
-    def ledger(self, household_id: str, prefixes: Sequence[str]) -> list[LedgerEntry]:
-        return self.needs.household_ledger(household_id, prefixes)
+    def ledger(self, caller: Caller, household_id: str) -> list[LedgerEntry]:
+        return self.needs.household_ledger(household_id, caller.prefixes)
 
     # --- writes ----------------------------------------------------------------------------
 
-    def create(
-        self, principal: Principal, household_id: str, draft: NeedDraft, prefixes: Sequence[str]
-    ) -> Need:
+    @contextmanager
+    def _denials_audited(self, caller: Caller, action: str, subject_id: str) -> Iterator[None]:
+        """Record a refused write (out of scope, not the holder) before the error goes up."""
+        try:
+            yield
+        except (NotFoundError, PermissionDeniedError) as exc:
+            self.audit.append(
+                AuditEntry(
+                    actor_id=caller.principal.user_id,
+                    actor_role=caller.principal.role.value,
+                    action=action,
+                    subject_type="need",
+                    subject_id=subject_id,
+                    outcome=AuditOutcome.DENIED,
+                    reason=exc.code,
+                    request_id=caller.request_id,
+                )
+            )
+            raise
+
+    def create(self, caller: Caller, household_id: str, draft: NeedDraft) -> Need:
         props = {
             "id": f"N-{uuid.uuid4().hex[:16]}",
             "household_id": household_id,
@@ -109,15 +174,28 @@ class NeedService:
             # Nobody outside the village sees it until an official verifies it.
             "status": NeedStatus.PENDING_REVIEW.value,
             "created_at": self.clock().date(),
-            "created_by": principal.user_id,
+            "created_by": caller.principal.user_id,
         }
-        return self.needs.create_for_household(household_id, props, prefixes)
+        with self._denials_audited(caller, "need.create", household_id):
+            need = self.needs.create_for_household(household_id, props, caller.prefixes)
+        self.audit.append(
+            AuditEntry(
+                actor_id=caller.principal.user_id,
+                actor_role=caller.principal.role.value,
+                action="need.create",
+                subject_type="need",
+                subject_id=need.id,
+                after=need.model_dump(mode="json"),
+                request_id=caller.request_id,
+            )
+        )
+        return need
 
     def _change(
         self,
-        principal: Principal,
+        caller: Caller,
+        action: NeedAction,
         need_id: str,
-        prefixes: Sequence[str],
         decide: Decider,
         idempotency_key: str | None,
         fingerprint: tuple[object, ...],
@@ -126,119 +204,84 @@ class NeedService:
         key = None
         if idempotency_key:
             key = IdempotencyKey(
-                key=f"{principal.user_id}:{idempotency_key}",
-                request_hash=request_fingerprint(need_id, *fingerprint),
+                key=f"{caller.principal.user_id}:{idempotency_key}",
+                request_hash=request_fingerprint(need_id, action.value, *fingerprint),
             )
-        response = self.needs.change(
-            need_id,
-            prefixes,
-            decide,
-            helper_id=principal.helper_id if with_helper else None,
-            idempotency=key,
-        )
+        with self._denials_audited(caller, f"need.{action.value}", need_id):
+            response = self.needs.change(
+                need_id,
+                caller.prefixes,
+                decide,
+                helper_id=caller.principal.helper_id if with_helper else None,
+                idempotency=key,
+                audit=_audit_for(caller, action.value, need_id),
+            )
         return ChangeResult.model_validate(response)
 
     def claim(
-        self,
-        principal: Principal,
-        need_id: str,
-        prefixes: Sequence[str],
-        idempotency_key: str | None = None,
+        self, caller: Caller, need_id: str, idempotency_key: str | None = None
     ) -> ChangeResult:
-        decide = claims.decide_claim(principal, self.clock(), self.settings)
+        decide = claims.decide_claim(caller.principal, self.clock(), self.settings)
         return self._change(
-            principal, need_id, prefixes, decide, idempotency_key, ("claim",), with_helper=True
+            caller, NeedAction.CLAIM, need_id, decide, idempotency_key, (), with_helper=True
         )
 
     def pledge(
-        self,
-        principal: Principal,
-        need_id: str,
-        amount: float,
-        prefixes: Sequence[str],
-        idempotency_key: str | None = None,
+        self, caller: Caller, need_id: str, amount: float, idempotency_key: str | None = None
     ) -> ChangeResult:
-        decide = claims.decide_pledge(principal, round(amount, 2), self.clock(), self.settings)
+        amount = round(amount, 2)
+        decide = claims.decide_pledge(caller.principal, amount, self.clock(), self.settings)
         return self._change(
-            principal,
-            need_id,
-            prefixes,
-            decide,
-            idempotency_key,
-            ("pledge", round(amount, 2)),
-            with_helper=True,
+            caller, NeedAction.PLEDGE, need_id, decide, idempotency_key, (amount,), with_helper=True
         )
 
     def report(
         self,
-        principal: Principal,
+        caller: Caller,
         need_id: str,
         action: NeedAction,
-        prefixes: Sequence[str],
         note: str | None = None,
         amount: float | None = None,
         evidence_name: str | None = None,
         idempotency_key: str | None = None,
     ) -> ChangeResult:
-        decide = claims.decide_report(principal, action, self.clock(), note, amount, evidence_name)
+        decide = claims.decide_report(
+            caller.principal, action, self.clock(), note, amount, evidence_name
+        )
         return self._change(
-            principal,
-            need_id,
-            prefixes,
-            decide,
-            idempotency_key,
-            (action.value, note, amount, evidence_name),
+            caller, action, need_id, decide, idempotency_key, (note, amount, evidence_name)
         )
 
     def official_step(
         self,
-        principal: Principal,
+        caller: Caller,
         need_id: str,
         action: NeedAction,
-        prefixes: Sequence[str],
         reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> ChangeResult:
-        decide = claims.decide_official_step(principal, action, self.clock(), reason)
-        return self._change(
-            principal, need_id, prefixes, decide, idempotency_key, (action.value, reason)
-        )
+        decide = claims.decide_official_step(caller.principal, action, self.clock(), reason)
+        return self._change(caller, action, need_id, decide, idempotency_key, (reason,))
 
     def release(
-        self,
-        principal: Principal,
-        need_id: str,
-        reason: str | None,
-        prefixes: Sequence[str],
-        idempotency_key: str | None = None,
+        self, caller: Caller, need_id: str, reason: str | None, idempotency_key: str | None = None
     ) -> ChangeResult:
-        decide = claims.decide_release(principal, self.clock(), reason)
-        return self._change(
-            principal, need_id, prefixes, decide, idempotency_key, ("release", reason)
-        )
+        decide = claims.decide_release(caller.principal, self.clock(), reason)
+        return self._change(caller, NeedAction.RELEASE, need_id, decide, idempotency_key, (reason,))
 
     def request_transfer(
-        self,
-        principal: Principal,
-        need_id: str,
-        prefixes: Sequence[str],
-        idempotency_key: str | None = None,
+        self, caller: Caller, need_id: str, idempotency_key: str | None = None
     ) -> ChangeResult:
-        decide = claims.decide_request_transfer(principal, self.clock(), self.settings)
+        decide = claims.decide_request_transfer(caller.principal, self.clock(), self.settings)
         return self._change(
-            principal, need_id, prefixes, decide, idempotency_key, ("transfer",), with_helper=True
+            caller, NeedAction.TRANSFER, need_id, decide, idempotency_key, (), with_helper=True
         )
 
     def answer_transfer(
-        self,
-        principal: Principal,
-        need_id: str,
-        transfer_id: str,
-        approve: bool,
-        prefixes: Sequence[str],
+        self, caller: Caller, need_id: str, transfer_id: str, approve: bool
     ) -> ChangeResult:
-        decide = claims.decide_answer_transfer(principal, transfer_id, approve, self.clock())
-        return self._change(principal, need_id, prefixes, decide, None, ())
+        decide = claims.decide_answer_transfer(caller.principal, transfer_id, approve, self.clock())
+        return self._change(caller, NeedAction.TRANSFER, need_id, decide, None, ())
 
     # --- scheduled work ----------------------------------------------------------------------
 
@@ -246,12 +289,14 @@ class NeedService:
         """Release claims without progress for `auto_release_days`; returns how many."""
         now = self.clock()
         released = 0
-        for need_id in self.needs.stale_claims(
-            now - timedelta(days=self.settings.auto_release_days)
-        ):
+        cutoff = now - timedelta(days=self.settings.auto_release_days)
+        for need_id in self.needs.stale_claims(cutoff):
             try:
                 self.needs.change(
-                    need_id, [""], claims.decide_auto_release(SYSTEM, now, self.settings)
+                    need_id,
+                    SYSTEM_CALLER.prefixes,
+                    claims.decide_auto_release(SYSTEM, now, self.settings),
+                    audit=_audit_for(SYSTEM_CALLER, "auto_release", need_id),
                 )
                 released += 1
             except (ConflictError, NotFoundError):
@@ -267,8 +312,9 @@ class NeedService:
             try:
                 self.needs.change(
                     need_id,
-                    [""],
+                    SYSTEM_CALLER.prefixes,
                     claims.decide_answer_transfer(SYSTEM, transfer_id, True, now, timed_out=True),
+                    audit=_audit_for(SYSTEM_CALLER, "transfer_timeout", need_id),
                 )
                 done += 1
             except (ConflictError, NotFoundError):

@@ -174,6 +174,21 @@ def event_from_row(row: Mapping[str, Any]) -> AuditEvent:
     return AuditEvent.model_validate(fields)
 
 
+def append_in_transaction(tx: ManagedTransaction, entry: AuditEntry) -> dict[str, Any]:
+    """Append one event inside the caller's transaction (a change and its event commit
+    together). The chain lock is taken here, so call it last: it is held only until commit."""
+    tx.run(LOCK_CHAIN, genesis=GENESIS_HASH, token=uuid.uuid4().hex).consume()
+    head = tx.run(READ_HEAD).single()
+    if head is None:  # pragma: no cover - LOCK_CHAIN has just merged it
+        raise RuntimeError("audit chain head missing after MERGE")
+    # The time is taken under the lock so that seq order and time order agree.
+    row = _event_row(entry, int(head["seq"]) + 1, datetime.now(UTC))
+    row["prev_hash"] = str(head["hash"])
+    row["hash"] = event_hash(row, row["prev_hash"])
+    tx.run(APPEND_EVENT, event=row).consume()
+    return row
+
+
 class AuditRepository:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
@@ -189,17 +204,7 @@ class AuditRepository:
         def work(tx: ManagedTransaction) -> dict[str, Any]:
             for query, params in statements:
                 tx.run(query, dict(params)).consume()
-            # The chain lock is taken last, so it is held only for the few statements below.
-            tx.run(LOCK_CHAIN, genesis=GENESIS_HASH, token=uuid.uuid4().hex).consume()
-            head = tx.run(READ_HEAD).single()
-            if head is None:  # pragma: no cover - LOCK_CHAIN has just merged it
-                raise RuntimeError("audit chain head missing after MERGE")
-            # The time is taken under the lock so that seq order and time order agree.
-            row = _event_row(entry, int(head["seq"]) + 1, datetime.now(UTC))
-            row["prev_hash"] = str(head["hash"])
-            row["hash"] = event_hash(row, row["prev_hash"])
-            tx.run(APPEND_EVENT, event=row).consume()
-            return row
+            return append_in_transaction(tx, entry)
 
         return event_from_row(self.graph.run_write(work))
 

@@ -40,6 +40,28 @@ MATCH (h:Household) WHERE h.village_code STARTS WITH $region_code
 RETURN h {.*} AS h ORDER BY h.id SKIP $skip LIMIT $limit
 """
 
+GET_IN_SCOPE = """
+MATCH (h:Household {id: $id})
+WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
+RETURN h {.*} AS h
+"""
+
+IN_SCOPE = """
+MATCH (h:Household)
+WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
+  AND ($region_code IS NULL OR h.village_code STARTS WITH $region_code)
+  AND ($status IS NULL OR h.status = $status)
+RETURN h {.*} AS h ORDER BY h.id SKIP $skip LIMIT $limit
+"""
+
+COUNT_IN_SCOPE = """
+MATCH (h:Household)
+WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
+  AND ($region_code IS NULL OR h.village_code STARTS WITH $region_code)
+  AND ($status IS NULL OR h.status = $status)
+RETURN count(h) AS households
+"""
+
 COUNT_IN_REGION = """
 MATCH (h:Household) WHERE h.village_code STARTS WITH $region_code
 RETURN count(h) AS households
@@ -120,6 +142,30 @@ class HouseholdRepository:
         if row is None:
             raise NotFoundError(f"household {household_id} not found", message_zh="未找到该户")
         return household_from_row(row["h"], self.vault)
+
+    def get_in_scope(self, household_id: str, prefixes: Sequence[str]) -> Household:
+        row = self.graph.read_one(GET_IN_SCOPE, id=household_id, prefixes=list(prefixes))
+        if row is None:
+            raise NotFoundError(f"household {household_id} not found", message_zh="未找到该户")
+        return household_from_row(row["h"], self.vault)
+
+    def in_scope(
+        self,
+        prefixes: Sequence[str],
+        region_code: str | None = None,
+        status: str | None = None,
+        skip: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Household], int]:
+        params: dict[str, Any] = {
+            "prefixes": list(prefixes),
+            "region_code": region_code,
+            "status": status,
+        }
+        rows = self.graph.read(IN_SCOPE, skip=skip, limit=limit, **params)
+        total = self.graph.read_one(COUNT_IN_SCOPE, **params)
+        households = [household_from_row(r["h"], self.vault) for r in rows]
+        return households, int(total["households"]) if total else 0
 
     def in_region(self, region_code: str, skip: int = 0, limit: int = 50) -> list[Household]:
         rows = self.graph.read(IN_REGION, region_code=region_code, skip=skip, limit=limit)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,8 @@ from graph.claims import (
     TransferRequest,
 )
 from graph.client import GraphClient
-from graph.models import Need
+from graph.models import AuditEntry, Need
+from graph.repositories.audit import append_in_transaction
 from graph.repositories.helpers import helper_from_row
 
 SAVE_NEEDS = """
@@ -192,6 +193,7 @@ WHERE n.status IN $statuses
   AND ($urgency IS NULL OR n.urgency = $urgency)
   AND ($region_code IS NULL OR n.village_code STARTS WITH $region_code)
   AND ($text IS NULL OR n.title CONTAINS $text OR n.text CONTAINS $text)
+  AND ($holder_id IS NULL OR n.claimed_by = $holder_id)
 WITH n ORDER BY __ORDER_BY__ SKIP $skip LIMIT $limit
 OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
 WITH n, coalesce(sum(p.amount), 0.0) AS pledged_total
@@ -207,6 +209,7 @@ WHERE n.status IN $statuses
   AND ($urgency IS NULL OR n.urgency = $urgency)
   AND ($region_code IS NULL OR n.village_code STARTS WITH $region_code)
   AND ($text IS NULL OR n.title CONTAINS $text OR n.text CONTAINS $text)
+  AND ($holder_id IS NULL OR n.claimed_by = $holder_id)
 RETURN count(n) AS total
 """
 
@@ -337,6 +340,7 @@ class NeedRepository:
             "urgency": query.urgency,
             "region_code": query.region_code,
             "text": query.text,
+            "holder_id": query.holder_id,
         }
         cypher = BROWSE.replace("__ORDER_BY__", BROWSE_ORDER[query.sort])
         rows = self.graph.read(cypher, skip=query.skip, limit=query.limit, **params)
@@ -373,6 +377,7 @@ class NeedRepository:
         decide: Decider,
         helper_id: str | None = None,
         idempotency: IdempotencyKey | None = None,
+        audit: Callable[[NeedState, NeedChange], AuditEntry] | None = None,
     ) -> dict[str, Any]:
         """Lock the need (and the acting helper), read its latest state, let `decide` choose the
         change, write it; all in one transaction. Returns the decider's response, or the stored
@@ -407,6 +412,9 @@ class NeedRepository:
                 )
             change = decide(state, load)
             _apply(tx, need_id, change)
+            if audit is not None:
+                # Last: the audit chain lock is global, so it is held only until the commit.
+                append_in_transaction(tx, audit(state, change))
             if idempotency is not None:
                 tx.run(
                     SAVE_IDEMPOTENCY,

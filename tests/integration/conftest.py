@@ -74,7 +74,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     clear_throttle()
     port = _free_port()
     log_path = tmp_path_factory.mktemp("api") / "server.log"
-    env = {**os.environ, "BANGFU_AUTH_LOGIN_FAILURE_WINDOW_S": str(LOCKOUT_WINDOW_S)}
+    env = {
+        **os.environ,
+        "BANGFU_AUTH_LOGIN_FAILURE_WINDOW_S": str(LOCKOUT_WINDOW_S),
+        "BANGFU_MARKET_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
+    }
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [

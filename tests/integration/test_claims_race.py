@@ -15,8 +15,8 @@ from bangfu.settings import get_settings
 from bangfu.vocabulary import NeedCategory, NeedStatus
 from graph.client import GraphClient
 from graph.pii import PiiVault
-from graph.repositories import NeedRepository
-from matching.needs import NeedService
+from graph.repositories import AuditRepository, NeedRepository
+from matching.needs import Caller, NeedService
 from tests.integration.marketplace_data import (
     VILLAGE_A,
     add_helpers,
@@ -28,7 +28,16 @@ from tests.integration.marketplace_data import (
 
 ROUNDS = 8
 CONTENDERS = 200
-PREFIXES = ["4402"]
+PREFIXES = ("4402",)
+
+
+def caller(helper_id: str) -> Caller:
+    return Caller(principal=helper_principal(helper_id), prefixes=PREFIXES)
+
+
+def make_service(graph: GraphClient) -> NeedService:
+    return NeedService(NeedRepository(graph), AuditRepository(graph), get_settings().market)
+
 
 Claim = Callable[[str, str], str]  # (need id, helper id) -> "ok" | "conflict" | "error"
 
@@ -48,7 +57,7 @@ def race(claim: Claim, need_id: str, helpers: list[str]) -> Counter[str]:
 def service_claim(service: NeedService) -> Claim:
     def claim(need_id: str, helper_id: str) -> str:
         try:
-            service.claim(helper_principal(helper_id), need_id, PREFIXES)
+            service.claim(caller(helper_id), need_id)
         except ConflictError:
             return "conflict"
         except BangfuError:
@@ -92,7 +101,7 @@ def market(empty_graph: GraphClient, vault: PiiVault) -> list[str]:
 def test_exactly_one_of_200_simultaneous_claims_wins(
     empty_graph: GraphClient, market: list[str]
 ) -> None:
-    service = NeedService(NeedRepository(empty_graph), get_settings().market)
+    service = make_service(empty_graph)
     for round_no in range(ROUNDS):
         need_id = f"N-race-{round_no}"
         add_need(empty_graph, need_id, "HA1", VILLAGE_A)
@@ -100,7 +109,7 @@ def test_exactly_one_of_200_simultaneous_claims_wins(
         assert tally == Counter({"ok": 1, "conflict": CONTENDERS - 1}), f"round {round_no}"
         claims = empty_graph.read_one(COUNT_CLAIMS, id=need_id)
         assert claims == {"claims": 1}
-        need, _ = service.get(need_id, PREFIXES)
+        need, _ = service.get(caller(market[0]), need_id)
         assert need.status is NeedStatus.CLAIMED
 
 
@@ -122,14 +131,14 @@ def test_the_harness_catches_a_naive_read_then_write_claim(
 def test_concurrent_pledges_never_exceed_the_amount(
     empty_graph: GraphClient, market: list[str]
 ) -> None:
-    service = NeedService(NeedRepository(empty_graph), get_settings().market)
+    service = make_service(empty_graph)
     add_need(empty_graph, "N-cash", "HA1", VILLAGE_A, category=NeedCategory.TUITION, amount=5000)
     barrier = threading.Barrier(100)
 
     def pledge(helper_id: str) -> str:
         barrier.wait()
         try:
-            service.pledge(helper_principal(helper_id), "N-cash", 300, PREFIXES)
+            service.pledge(caller(helper_id), "N-cash", 300)
         except ConflictError:
             return "conflict"
         return "ok"
@@ -138,26 +147,26 @@ def test_concurrent_pledges_never_exceed_the_amount(
         tally = Counter(pool.map(pledge, market[:100]))
     # 5,000 / 300 = 16 whole pledges fit; the 17th would exceed the amount.
     assert tally == Counter({"ok": 16, "conflict": 84})
-    need, pledged = service.get("N-cash", PREFIXES)
+    need, pledged = service.get(caller(market[0]), "N-cash")
     assert pledged == 4800 and need.status is NeedStatus.OPEN
     # The remainder can be pledged exactly, which covers the need and claims it.
-    result = service.pledge(helper_principal(market[150]), "N-cash", 200, PREFIXES)
+    result = service.pledge(caller(market[150]), "N-cash", 200)
     assert result.status is NeedStatus.CLAIMED and result.pledged_total == 5000
     with pytest.raises(ConflictError):
-        service.pledge(helper_principal(market[151]), "N-cash", 1, PREFIXES)
+        service.pledge(caller(market[151]), "N-cash", 1)
 
 
 def test_retrying_with_the_same_idempotency_key_gets_the_same_answer(
     empty_graph: GraphClient, market: list[str]
 ) -> None:
-    service = NeedService(NeedRepository(empty_graph), get_settings().market)
+    service = make_service(empty_graph)
     add_need(empty_graph, "N-idem", "HA1", VILLAGE_A)
-    helper = helper_principal(market[0])
-    first = service.claim(helper, "N-idem", PREFIXES, idempotency_key="retry-1")
-    again = service.claim(helper, "N-idem", PREFIXES, idempotency_key="retry-1")
+    helper = caller(market[0])
+    first = service.claim(helper, "N-idem", idempotency_key="retry-1")
+    again = service.claim(helper, "N-idem", idempotency_key="retry-1")
     assert again == first
     assert empty_graph.read_one(COUNT_CLAIMS, id="N-idem") == {"claims": 1}
     # Without the key the second attempt is a conflict naming the holder.
     with pytest.raises(ConflictError) as info:
-        service.claim(helper, "N-idem", PREFIXES)
+        service.claim(helper, "N-idem")
     assert market[0] in info.value.message
