@@ -50,6 +50,7 @@ seed: up
 	$(BANGFU) seed --scale county --seed 1 --csv-dir .local/data/county
 
 demo: seed
+	@$(BANGFU) user demo
 	@$(PY) -m api.demo --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 # The test services are stopped afterwards so that another clone's `make test` finds the ports

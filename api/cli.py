@@ -18,6 +18,8 @@ from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.pii import get_vault
 from graph.repositories.audit import AuditRepository
+from graph.repositories.needs import NeedRepository
+from matching.needs import NeedService
 from graph.schema import apply_schema
 from graph.seeding import graph_size, seed_graph
 from graph.synthetic import Scale
@@ -102,6 +104,21 @@ def user_demo() -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+market_app = typer.Typer(help="The needs marketplace's scheduled work", no_args_is_help=True)
+app.add_typer(market_app, name="market")
+
+
+@market_app.command("tick")
+def market_tick() -> None:
+    """Release claims without progress for too long and let unanswered transfers go through
+    (nightly; idempotent, so running it twice changes nothing the second time)."""
+    graph = get_graph()
+    service = NeedService(NeedRepository(graph), AuditRepository(graph), get_settings().market)
+    released = service.release_stale_claims()
+    transferred = service.apply_due_transfers()
+    typer.echo(f"released {released} stale claims, completed {transferred} overdue transfers")
 
 
 def main() -> None:
