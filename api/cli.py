@@ -19,10 +19,10 @@ from graph.client import get_graph
 from graph.pii import get_vault
 from graph.repositories.audit import AuditRepository
 from graph.repositories.needs import NeedRepository
-from matching.needs import NeedService
 from graph.schema import apply_schema
 from graph.seeding import graph_size, seed_graph
 from graph.synthetic import Scale
+from matching.needs import NeedService
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
