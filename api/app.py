@@ -9,8 +9,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body, install_error_handlers, status_of
-from api.routes import audit, auth, health, households, needs
+from api.errors import (
+    ERROR_RESPONSES,
+    error_body,
+    error_responses,
+    install_error_handlers,
+    status_of,
+)
+from api.routes import audit, auth, health, households, jobs, needs
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -100,11 +106,11 @@ def create_app() -> FastAPI:
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
-    app.include_router(health.router, prefix="/api/v1")
-    app.include_router(auth.router, prefix="/api/v1")
-    app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(needs.router, prefix="/api/v1")
-    app.include_router(households.router, prefix="/api/v1")
+    # Error answers are documented here, once, in the one error shape (api/errors.py); health
+    # takes no token and no body, so it can only fail with the database.
+    app.include_router(health.router, prefix="/api/v1", responses=error_responses(503))
+    for router in (auth.router, audit.router, needs.router, households.router, jobs.router):
+        app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

@@ -18,11 +18,14 @@ from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.pii import get_vault
 from graph.repositories.audit import AuditRepository
+from graph.repositories.jobs import JobRepository
 from graph.repositories.needs import NeedRepository
 from graph.schema import apply_schema
 from graph.seeding import graph_size, seed_graph
 from graph.synthetic import Scale
 from matching.needs import NeedService
+from workers.celery_app import app as celery_app
+from workers.jobs import create_region_stats_job
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
@@ -119,6 +122,34 @@ def market_tick() -> None:
     released = service.release_stale_claims()
     transferred = service.apply_due_transfers()
     typer.echo(f"released {released} stale claims, completed {transferred} overdue transfers")
+
+
+jobs_app = typer.Typer(help="Background jobs run by the workers", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """State and progress of a job."""
+    job = JobRepository(get_graph()).get(job_id)
+    progress = (
+        f"{job.chunks_done}/{job.chunks_total} chunks, {job.rows_done}/{job.rows_total} rows"
+        if job.chunks_total is not None
+        else "not planned yet"
+    )
+    typer.echo(f"{job.id} {job.kind}: {job.state.value} ({progress})")
+    if job.error:
+        typer.echo(f"error: {job.error}")
+
+
+@jobs_app.command("stats")
+def jobs_stats(
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+) -> None:
+    """Recompute the per-village statistics in the background (a worker must be running)."""
+    job = create_region_stats_job(JobRepository(get_graph()), created_by="cli", region=region)
+    celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
 def main() -> None:

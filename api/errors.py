@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bangfu.errors import (
@@ -14,6 +16,7 @@ from bangfu.errors import (
     BangfuError,
     ConfigurationError,
     ConflictError,
+    GraphBusyError,
     GraphTimeoutError,
     GraphUnavailableError,
     InvalidInputError,
@@ -33,6 +36,7 @@ STATUS_BY_ERROR: dict[type[BangfuError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     GraphTimeoutError: 503,
+    GraphBusyError: 503,
     GraphUnavailableError: 503,
     ConfigurationError: 500,
     RateLimitedError: 429,
@@ -43,6 +47,49 @@ STATUS_BY_ERROR: dict[type[BangfuError], int] = {
 # Framework-level answers (unknown path, wrong method) in the same shape, by status.
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 _HTTP_ZH = {404: "未找到", 405: "不支持该请求方法", 413: "请求内容过大"}
+
+
+class FieldError(BaseModel):
+    path: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+    request_id: str | None
+    fields: list[FieldError]
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, as `error_body` builds it (documented in OpenAPI, not used to
+    build answers: the handlers below write the dict directly)."""
+
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    401: "Not signed in, or the token is invalid or expired (WWW-Authenticate: Bearer)",
+    403: "The caller's role may not do this",
+    404: "No such record, or it lies outside the caller's regions",
+    409: "Conflicts with the record's current state (taken, invalid transition, duplicate)",
+    413: "Request body too large",
+    422: "Invalid input: `fields` names each invalid parameter",
+    429: "Too many attempts (Retry-After gives the seconds to wait)",
+    503: "The database is unavailable or timed out; retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries in the one error shape. Declaring 422 here also replaces
+    FastAPI's default `HTTPValidationError` schema, which our handler never answers with."""
+    return {s: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+# Every error status the API answers with through the handlers below, for the routers that
+# need a caller (any of them can meet an invalid token, a body too large or the database down).
+ERROR_RESPONSES = error_responses(*_ERROR_DESCRIPTIONS)
 
 
 def status_of(error: BangfuError) -> int:
@@ -112,6 +159,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot parse at all (not UTF-8, a broken multipart
+            # form; broken JSON syntax is already a validation error): invalid input, so the
+            # documented 422 like every other, not a status of its own.
+            body = error_body(
+                InvalidInputError.code,
+                "the request body could not be parsed",
+                "请求内容无法解析",
+                request,
+                [{"path": "body", "message": "could not be parsed"}],
+            )
+            return JSONResponse(body, 422)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code
         body = error_body(code, message, _HTTP_ZH.get(exc.status_code, "请求无法处理"), request)

@@ -52,6 +52,13 @@ class GraphUnavailableError(BangfuError):
     message_zh = "图数据库不可用"
 
 
+class GraphBusyError(BangfuError):
+    """A transient database condition (deadlock, lock timeout) that a retry usually clears."""
+
+    code = "graph_busy"
+    message_zh = "数据库繁忙，请稍后重试"
+
+
 class GraphTimeoutError(BangfuError):
     code = "graph_timeout"
     message_zh = "数据库操作超时"

@@ -97,6 +97,79 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
+class WorkerSettings(BaseSettings):
+    """Celery delivery. A message not acknowledged within `visibility_timeout_s` is delivered
+    again, so it must exceed the longest task: chunks take seconds, a province import ~3
+    minutes; 15 minutes leaves room. Tests shorten it to see redelivery after a SIGKILL."""
+
+    model_config = _config("BANGFU_WORKER_")
+    visibility_timeout_s: int = Field(default=900, gt=0)
+    # A task delivered this many times without finishing is set aside, not run again.
+    max_deliveries: int = Field(default=5, ge=1)
+    max_retries: int = Field(default=5, ge=0)
+    villages_per_chunk: int = Field(default=200, ge=1)
+
+
+# Monitoring line (防止返贫监测线), yuan of per-capita net income per year, by province code. 2021's
+# 6,000 is the figure the province set when monitoring began; later years follow the ~3%/year
+# adjustment announced each spring. A deployment sets its own table (BANGFU_RISK_MONITORING_LINES,
+# JSON); the synthetic generator draws its world against these defaults.
+DEFAULT_MONITORING_LINES: dict[str, dict[int, float]] = {
+    "44": {2020: 5_800, 2021: 6_000, 2022: 6_200, 2023: 6_400, 2024: 6_600, 2025: 6_800, 2026: 7_000}
+}
+
+
+class RiskSettings(BaseSettings):
+    """Risk of falling back into poverty: model registry, monitoring rules, review capacity and
+    the monitoring procedure's deadlines."""
+
+    model_config = _config("BANGFU_RISK_")
+    # Trained models live here, one directory per version, plus the active-version record.
+    model_dir: Path = ROOT / ".local" / "models"
+    # Scoring uses this version when set; otherwise the audited active-version record.
+    model_version: str | None = None
+    monitoring_lines: dict[str, dict[int, float]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MONITORING_LINES.items()}
+    )
+    # Review capacity. The annual concentrated review (集中排查) runs for `review_window_weeks`;
+    # each town has `officials_per_town` officials who each take `alerts_per_official_per_week`
+    # new alerts a week. 3 x 4 x 4 = 48 alerts per town, ~8% of the province's households.
+    officials_per_town: int = Field(default=3, gt=0)
+    alerts_per_official_per_week: float = Field(default=4.0, gt=0)
+    review_window_weeks: int = Field(default=4, gt=0)
+    # Official rules: medical or schooling spending at least this share of household income.
+    medical_burden_share: float = Field(default=0.4, gt=0)
+    education_burden_share: float = Field(default=0.3, gt=0)
+    # Sudden loss of labour: able workers fell by at least this share from the year before.
+    labour_loss_share: float = Field(default=0.5, gt=0, le=1)
+    # Households read and scored per chunk (whole villages, up to about this many households).
+    chunk_households: int = Field(default=5_000, gt=0)
+    # The monitoring procedure: accept within 2 days, decide within 15, notice at least 5 days;
+    # risk is eliminated only after 6 months above the line.
+    accept_days: int = Field(default=2, gt=0)
+    decision_days: int = Field(default=15, gt=0)
+    notice_min_days: int = Field(default=5, gt=0)
+    elimination_months: int = Field(default=6, gt=0)
+    top_factors: int = Field(default=3, gt=0, le=10)
+
+    def monitoring_line(self, region_code: str, year: int) -> float:
+        """The line of the province `region_code` lies in, for `year`; a year past the table
+        keeps its last line (a line is only ever raised by a new announcement)."""
+        return monitoring_line(self.monitoring_lines, region_code, year)
+
+
+def monitoring_line(
+    table: dict[str, dict[int, float]], region_code: str, year: int
+) -> float:
+    lines = table.get(region_code[:2])
+    if not lines:
+        raise ValueError(f"no monitoring line configured for province {region_code[:2]}")
+    known = sorted(lines)
+    if year <= known[0]:
+        return float(lines[known[0]])
+    return float(lines[max(y for y in known if y <= year)])
+
+
 class Settings(BaseModel):
     app: AppSettings
     neo4j: Neo4jSettings
@@ -104,7 +177,9 @@ class Settings(BaseModel):
     pii: PiiSettings
     auth: AuthSettings
     market: MarketSettings
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -136,6 +211,7 @@ def load_settings() -> Settings:
         auth=AuthSettings(),
         api=ApiSettings(),
         market=MarketSettings(),
+        risk=RiskSettings(),
     )
 
 

@@ -18,6 +18,7 @@ from neo4j import exceptions as neo4j_errors
 
 from bangfu.errors import (
     ConflictError,
+    GraphBusyError,
     GraphTimeoutError,
     GraphUnavailableError,
     InvalidInputError,
@@ -52,7 +53,8 @@ def translated_errors() -> Iterator[None]:
     except neo4j_errors.TransientError as exc:
         if exc.code and "TransactionTimedOut" in exc.code:
             raise GraphTimeoutError("the database operation took too long") from None
-        raise
+        # Deadlocks and lock timeouts that outlived the driver's own retries.
+        raise GraphBusyError("the database is busy; try again") from None
 
 
 class GraphClient:

@@ -18,6 +18,9 @@ class Label(StrEnum):
     TRANSFER_REQUEST = "TransferRequest"
     IDEMPOTENCY_RECORD = "IdempotencyRecord"
     HELPER_LOCK = "HelperLock"
+    JOB = "Job"
+    JOB_CHUNK = "JobChunk"
+    REGION_STATS = "RegionStats"
     USER = "User"  # a login: role, region or helper, password hash
     AUDIT_EVENT = "AuditEvent"  # append-only, hash-chained trail of changes
     AUDIT_CHAIN = "AuditChain"  # head of the trail; its write lock orders appends

@@ -222,3 +222,181 @@ class ChainVerification(DomainModel):
     checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Job(BaseModel):
+    """A long task's record: state and progress (chunks and rows done of total)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: str
+    state: JobState
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    deliveries: int = 0
+    chunks_total: int | None = None
+    chunks_done: int | None = None
+    rows_total: int | None = None
+    rows_done: int | None = None
+
+
+class JobChunk(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    no: int
+    state: str
+    deliveries: int
+    rows: int
+
+
+class RegionStats(BaseModel):
+    """Counts for a region, summed over its villages' precomputed figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    villages: int = 0
+    households: int = 0
+    people: int = 0
+    poor: int = 0
+    exited: int = 0
+    monitored: int = 0
+    needs: int = 0
+    open_needs: int = 0
+    fulfilled_needs: int = 0
+    computed_at: datetime | None = None
+
+
+# --- risk of falling back into poverty -----------------------------------------------------------
+
+# A household's yearly record as the graph stores it: one float list per year, in this order.
+PANEL_FIELDS: tuple[str, ...] = (
+    "income_wage",
+    "income_farm",
+    "income_business",
+    "income_transfer",
+    "income_property",
+    "spend_medical",
+    "spend_education",
+    "labour_units",
+    "shock_illness",
+    "shock_disaster",
+    "shock_job_loss",
+    "assist_medical",
+    "assist_education",
+    "assist_employment",
+    "assist_industry",
+    "assist_subsistence",
+)
+
+
+class HouseholdRiskRecord(DomainModel):
+    """What risk features are computed from, for one household: its own attributes, its
+    members' (parallel tuples, one entry per member), its yearly panel (year -> values in
+    PANEL_FIELDS order), its needs (parallel tuples) and who reaches it through the graph."""
+
+    id: str
+    village_code: str
+    status: HouseholdStatus
+    main_cause: PovertyCause
+    other_causes: tuple[str, ...] = ()
+    size: int
+    housing_safe: bool = True
+    water_safe: bool = True
+    member_birth_years: tuple[int, ...] = ()
+    member_health: tuple[str, ...] = ()
+    member_disability: tuple[int, ...] = ()
+    member_labour: tuple[str, ...] = ()
+    member_schooling: tuple[str, ...] = ()
+    member_employment: tuple[str, ...] = ()
+    panel: dict[int, tuple[float, ...]] = Field(default_factory=dict)
+    need_categories: tuple[str, ...] = ()
+    need_created_years: tuple[int, ...] = ()
+    need_fulfilled_years: tuple[int, ...] = ()  # 0: not fulfilled
+    paired_helpers: int = 0
+    paired_cadres: int = 0
+    cadre_households: int = 0  # most households any of its responsible cadres covers
+    claiming_helpers: int = 0
+
+
+class AlertDraft(DomainModel):
+    """A risk alert as scoring writes it: one per household and period."""
+
+    household_id: str
+    village_code: str
+    period: str
+    score: float
+    model_version: str
+    reasons: tuple[str, ...]
+    factors_zh: tuple[str, ...] = ()
+    factors_en: tuple[str, ...] = ()
+
+
+class IncomeCheck(DomainModel):
+    checked_on: date
+    per_capita_income: float
+
+
+class RiskAlert(DomainModel):
+    """A risk alert and where it stands in the monitoring procedure."""
+
+    id: str
+    household_id: str
+    village_code: str
+    period: str
+    status: str
+    score: float
+    latest_score: float | None = None
+    model_version: str
+    reasons: tuple[str, ...] = ()
+    factors_zh: tuple[str, ...] = ()
+    factors_en: tuple[str, ...] = ()
+    created_at: datetime
+    due_at: datetime | None = None
+    accepted_at: datetime | None = None
+    visited_at: datetime | None = None
+    visit_findings: str | None = None
+    verified_income: float | None = None
+    data_matches: bool | None = None
+    appraisal: str | None = None
+    notice_start: datetime | None = None
+    notice_days: int | None = None
+    town_reviewed_at: datetime | None = None
+    town_note: str | None = None
+    decided_at: datetime | None = None
+    monitor_type: str | None = None
+    dismissed_reason: str | None = None
+    eliminated_at: datetime | None = None
+    income_checks: tuple[IncomeCheck, ...] = ()
+    updated_at: datetime | None = None
+
+
+class AlertQuery(DomainModel):
+    statuses: tuple[str, ...] = ()
+    region_code: str | None = None
+    reason: str | None = None
+    overdue_at: datetime | None = None  # only alerts whose current step was due before this
+    min_score: float | None = None
+    sort: str = "score"
+    skip: int = 0
+    limit: int = 50
+
+
+class AlertPage(DomainModel):
+    items: list[RiskAlert]
+    total: int

@@ -41,6 +41,9 @@ CONSTRAINTS = (
     Constraint("transfer_request_id", Label.TRANSFER_REQUEST, "id"),
     Constraint("idempotency_record_key", Label.IDEMPOTENCY_RECORD, "key"),
     Constraint("helper_lock_helper_id", Label.HELPER_LOCK, "helper_id"),
+    Constraint("job_id", Label.JOB, "id"),
+    Constraint("job_chunk_key", Label.JOB_CHUNK, "key"),
+    Constraint("region_stats_code", Label.REGION_STATS, "code"),
     Constraint("user_id", Label.USER, "id"),
     Constraint("user_username", Label.USER, "username"),
     Constraint("audit_event_seq", Label.AUDIT_EVENT, "seq"),
@@ -61,6 +64,7 @@ INDEXES = (
     Index("helper_kind", Label.HELPER, "kind"),
     Index("cadre_village_code", Label.CADRE, "village_code"),
     Index("project_county_code", Label.PROJECT, "county_code"),
+    Index("job_chunk_job_id", Label.JOB_CHUNK, "job_id"),
     # Auditors look events up by subject, by actor and by time (api/routes/audit.py).
     Index("audit_event_subject_id", Label.AUDIT_EVENT, "subject_id"),
     Index("audit_event_actor_id", Label.AUDIT_EVENT, "actor_id"),

@@ -1,22 +1,35 @@
-"""The Celery app on the Redis broker. Tasks arrive with the workers issue; the settings that
-make delivery safe are here from the start."""
+"""The Celery app on the Redis broker, configured so that no task is lost or run twice in
+effect: late acknowledgement (a message is acknowledged after its task ran), re-queue when a
+worker process dies, one message prefetched at a time, and a visibility timeout longer than
+any task. Tasks have stable dotted names and take ids only."""
 
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from bangfu.settings import get_settings
 
-_redis_url = get_settings().redis.url
+_settings = get_settings()
 
-app = Celery("bangfu", broker=_redis_url)
+app = Celery("bangfu", broker=_settings.redis.url, include=["workers.tasks"])
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    # Longer than any task may run (imports of a province file take minutes, not hours).
-    broker_transport_options={"visibility_timeout": 4 * 3600},
+    broker_transport_options={"visibility_timeout": _settings.workers.visibility_timeout_s},
+    broker_connection_retry_on_startup=True,
     task_serializer="json",
     accept_content=["json"],
+    # Outcomes live in Neo4j job records (GET /api/v1/jobs/{id}); no result backend needed.
+    task_ignore_result=True,
     timezone="Asia/Shanghai",
+    beat_schedule={
+        # Nightly, in the quiet hours (China time).
+        "market-tick": {"task": "bangfu.market.tick", "schedule": crontab(hour=2, minute=0)},
+        "region-stats": {
+            "task": "bangfu.stats.nightly",
+            "schedule": crontab(hour=3, minute=0),
+        },
+    },
 )

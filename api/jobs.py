@@ -1,0 +1,38 @@
+"""Starting jobs and reading their records. A job record is committed before its task is sent,
+so a worker never looks for a job that does not exist yet."""
+
+from __future__ import annotations
+
+from bangfu.access import Principal, Role
+from bangfu.errors import InvalidInputError, NotFoundError
+from graph.models import Job, RegionStats
+from graph.repositories.jobs import JobRepository
+from graph.repositories.region_stats import RegionStatsRepository
+from matching.needs import Caller
+from workers.celery_app import app as celery_app
+from workers.jobs import create_region_stats_job
+
+
+class JobService:
+    def __init__(self, jobs: JobRepository, stats: RegionStatsRepository) -> None:
+        self.jobs = jobs
+        self.stats = stats
+
+    def start_region_stats(self, principal: Principal, region: str) -> Job:
+        if region and not region.isdigit():
+            raise InvalidInputError("region must be a region code", message_zh="区划代码无效")
+        job = create_region_stats_job(self.jobs, created_by=principal.user_id, region=region)
+        celery_app.send_task("bangfu.stats.plan", args=[job.id])
+        return job
+
+    def get(self, principal: Principal, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if principal.role is not Role.ADMIN and job.created_by != principal.user_id:
+            raise NotFoundError(f"job {job_id} not found", message_zh="未找到该任务")
+        return job
+
+    def region_summary(self, caller: Caller, region: str) -> RegionStats:
+        """Precomputed counts for a region inside the caller's scope (404 outside it)."""
+        if not any(region.startswith(p) for p in caller.prefixes):
+            raise NotFoundError(f"region {region} not found", message_zh="未找到该区划")
+        return self.stats.summary(region)

@@ -1,0 +1,192 @@
+"""Long-running jobs and their chunks, recorded in Neo4j (not only in a result backend), so
+state and progress survive workers, brokers and restarts.
+
+A chunked job plans its chunks once (JobChunk nodes holding the ids each chunk covers); a chunk's
+work and its completion mark commit in one transaction (`complete_chunk_in`), so a chunk that is
+delivered twice, or whose worker was killed half-way, is applied exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from bangfu.errors import NotFoundError
+from graph.client import GraphClient
+from graph.models import Job, JobChunk, JobState
+
+CREATE_JOB = """
+CREATE (j:Job)
+SET j = $props
+RETURN j {.*} AS j
+"""
+
+GET_JOB = "MATCH (j:Job {id: $id}) RETURN j {.*} AS j"
+
+# Planning is idempotent: a re-delivered plan task finds the chunks already there.
+PLAN_CHUNKS = """
+MATCH (j:Job {id: $id})
+SET j.lock_version = coalesce(j.lock_version, 0) + 1
+WITH j
+WHERE j.chunks_total IS NULL
+UNWIND $chunks AS c
+CREATE (:JobChunk {key: $id + ':' + toString(c.no), job_id: $id, no: c.no, ids: c.ids,
+                   state: 'pending', deliveries: 0, rows: size(c.ids)})
+WITH j, count(*) AS planned, sum(size(c.ids)) AS rows
+SET j.chunks_total = planned, j.chunks_done = 0, j.rows_total = rows, j.rows_done = 0,
+    j.state = 'running', j.started_at = coalesce(j.started_at, $now)
+RETURN planned
+"""
+
+PENDING_CHUNKS = """
+MATCH (c:JobChunk {job_id: $id}) WHERE c.state = 'pending'
+RETURN c.no AS no ORDER BY no
+"""
+
+# Counted in its own small transaction before the work starts, so a delivery that kills the
+# worker is still counted; past the limit the chunk is set aside instead of looping forever.
+COUNT_DELIVERY = """
+MATCH (c:JobChunk {key: $key})
+SET c.deliveries = c.deliveries + 1,
+    c.state = CASE WHEN c.state = 'pending' AND c.deliveries + 1 > $max_deliveries
+                   THEN 'dead' ELSE c.state END
+WITH c
+MATCH (j:Job {id: c.job_id})
+SET j.state = CASE WHEN c.state = 'dead' THEN 'failed' ELSE j.state END,
+    j.error = CASE WHEN c.state = 'dead'
+                   THEN 'chunk ' + toString(c.no) + ' set aside after ' + toString(c.deliveries)
+                        + ' deliveries' ELSE j.error END
+RETURN c {.*} AS c
+"""
+
+LOCK_CHUNK = """
+MATCH (c:JobChunk {key: $key})
+SET c.lock_version = coalesce(c.lock_version, 0) + 1
+RETURN c.state AS state, c.ids AS ids
+"""
+
+FINISH_CHUNK = """
+MATCH (c:JobChunk {key: $key})
+SET c.state = 'done', c.done_at = $now
+WITH c
+MATCH (j:Job {id: c.job_id})
+SET j.chunks_done = j.chunks_done + 1, j.rows_done = j.rows_done + c.rows, j.updated_at = $now
+SET j.state = CASE WHEN j.chunks_done = j.chunks_total AND j.state = 'running'
+                   THEN 'succeeded' ELSE j.state END,
+    j.finished_at = CASE WHEN j.chunks_done = j.chunks_total THEN $now ELSE j.finished_at END
+"""
+
+FAIL_JOB = """
+MATCH (j:Job {id: $id})
+SET j.state = 'failed', j.error = $error, j.finished_at = $now
+"""
+
+FINISH_JOB = """
+MATCH (j:Job {id: $id})
+SET j.state = 'succeeded', j.finished_at = $now, j.result = $result,
+    j.rows_done = coalesce($rows, j.rows_done), j.rows_total = coalesce($rows, j.rows_total)
+"""
+
+START_JOB = """
+MATCH (j:Job {id: $id})
+SET j.deliveries = coalesce(j.deliveries, 0) + 1,
+    j.state = CASE WHEN j.state = 'queued' THEN 'running' ELSE j.state END,
+    j.started_at = coalesce(j.started_at, $now)
+RETURN j {.*} AS j
+"""
+
+CHUNKS_OF = "MATCH (c:JobChunk {job_id: $id}) RETURN c {.*} AS c ORDER BY c.no"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _job(row: dict[str, Any]) -> Job:
+    fields = {k: v for k, v in row.items() if k in Job.model_fields}
+    for key in ("created_at", "started_at", "finished_at", "updated_at"):
+        if fields.get(key) is not None and hasattr(fields[key], "to_native"):
+            fields[key] = fields[key].to_native()
+    for key in ("params", "result"):
+        if isinstance(fields.get(key), str):
+            fields[key] = json.loads(fields[key])
+    return Job.model_validate(fields)
+
+
+class JobRepository:
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+
+    def create(self, kind: str, created_by: str, params: dict[str, Any] | None = None) -> Job:
+        props = {
+            "id": uuid.uuid4().hex,
+            "kind": kind,
+            "state": JobState.QUEUED.value,
+            "created_by": created_by,
+            "created_at": _now(),
+            "params": json.dumps(params or {}, ensure_ascii=False),
+            "deliveries": 0,
+        }
+        return _job(self.graph.write(CREATE_JOB, props=props)[0]["j"])
+
+    def get(self, job_id: str) -> Job:
+        row = self.graph.read_one(GET_JOB, id=job_id)
+        if row is None:
+            raise NotFoundError(f"job {job_id} not found", message_zh="未找到该任务")
+        return _job(row["j"])
+
+    def start(self, job_id: str) -> Job:
+        rows = self.graph.write(START_JOB, id=job_id, now=_now())
+        if not rows:
+            raise NotFoundError(f"job {job_id} not found", message_zh="未找到该任务")
+        return _job(rows[0]["j"])
+
+    def plan_chunks(self, job_id: str, chunks: Sequence[Sequence[str]]) -> None:
+        payload = [{"no": no, "ids": list(ids)} for no, ids in enumerate(chunks)]
+        self.graph.write(PLAN_CHUNKS, id=job_id, chunks=payload, now=_now(), timeout_s=120)
+
+    def pending_chunks(self, job_id: str) -> list[int]:
+        return [int(r["no"]) for r in self.graph.read(PENDING_CHUNKS, id=job_id)]
+
+    def count_delivery(self, job_id: str, no: int, max_deliveries: int) -> JobChunk:
+        rows = self.graph.write(COUNT_DELIVERY, key=f"{job_id}:{no}", max_deliveries=max_deliveries)
+        if not rows:
+            raise NotFoundError(f"chunk {no} of job {job_id} not found", message_zh="未找到该分片")
+        return JobChunk.model_validate(
+            {k: v for k, v in rows[0]["c"].items() if k in JobChunk.model_fields}
+        )
+
+    def chunks(self, job_id: str) -> list[JobChunk]:
+        return [
+            JobChunk.model_validate({k: v for k, v in r["c"].items() if k in JobChunk.model_fields})
+            for r in self.graph.read(CHUNKS_OF, id=job_id)
+        ]
+
+    def fail(self, job_id: str, error: str) -> None:
+        self.graph.write(FAIL_JOB, id=job_id, error=error[:500], now=_now())
+
+    def finish(self, job_id: str, result: dict[str, Any], rows: int | None = None) -> None:
+        self.graph.write(
+            FINISH_JOB,
+            id=job_id,
+            result=json.dumps(result, ensure_ascii=False),
+            rows=rows,
+            now=_now(),
+        )
+
+
+def lock_chunk(tx: ManagedTransaction, job_id: str, no: int) -> tuple[str, list[str]] | None:
+    """Take the chunk's lock inside a work transaction and return (state, ids). The state read
+    under the lock is final for this transaction: 'done' means another delivery applied it."""
+    row = tx.run(LOCK_CHUNK, key=f"{job_id}:{no}").single()
+    return None if row is None else (str(row["state"]), list(row["ids"]))
+
+
+def complete_chunk_in(tx: ManagedTransaction, job_id: str, no: int) -> None:
+    """Mark the chunk done in the transaction that applied its work: both commit, or neither."""
+    tx.run(FINISH_CHUNK, key=f"{job_id}:{no}", now=_now()).consume()

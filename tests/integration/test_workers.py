@@ -1,0 +1,175 @@
+"""Workers against the real Redis and Neo4j with a real Celery worker process: a chunked job
+runs to the end, a worker killed with SIGKILL again and again still leaves every chunk applied
+exactly once, and a chunk that keeps dying is set aside instead of looping."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bangfu.settings import get_settings
+from graph.client import GraphClient
+from graph.models import JobState
+from graph.pii import PiiVault
+from graph.repositories.jobs import JobRepository
+from graph.repositories.region_stats import RegionStatsRepository
+from graph.seeding import seed_graph
+from graph.synthetic import Scale
+from workers.celery_app import app as celery_app
+from workers.jobs import RegionStatsJob, create_region_stats_job
+
+ROOT = Path(__file__).resolve().parents[2]
+# Short, so that a message whose worker was killed is delivered again within seconds.
+VISIBILITY_TIMEOUT_S = 4
+
+
+class Worker:
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.log_dir / f"worker-{self.starts}.log").open("wb")
+        env = {**os.environ, "BANGFU_WORKER_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S)}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test{self.starts}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool process: no warm shutdown, nothing acknowledged."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[Worker]:
+    celery_app.control.purge()  # nothing left over from another test
+    w = Worker(tmp_path)
+    yield w
+    w.stop()
+    celery_app.control.purge()
+
+
+@pytest.fixture
+def county(empty_graph: GraphClient, vault: PiiVault) -> GraphClient:
+    seed_graph(empty_graph, vault, Scale.COUNTY, seed=3)
+    return empty_graph
+
+
+def wait_for_job(jobs: JobRepository, job_id: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+            return
+        time.sleep(0.5)
+    job = jobs.get(job_id)
+    raise AssertionError(f"job still {job.state}: {job.chunks_done}/{job.chunks_total} chunks")
+
+
+HOUSEHOLDS = "MATCH (h:Household) RETURN count(h) AS n"
+
+
+def test_chunked_job_runs_to_the_end(county: GraphClient, worker: Worker) -> None:
+    jobs = JobRepository(county)
+    job = create_region_stats_job(jobs, created_by="test", villages_per_chunk=20)
+    worker.start()
+    celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    wait_for_job(jobs, job.id, timeout_s=120)
+    done = jobs.get(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    villages = RegionStatsRepository(county).village_codes()
+    assert done.chunks_total == done.chunks_done == -(-len(villages) // 20)
+    assert done.rows_done == done.rows_total == len(villages)
+    summary = RegionStatsRepository(county).summary(villages[0][:6])
+    assert summary.households == county.read_one(HOUSEHOLDS)["n"]
+    assert set(RegionStatsRepository(county).updates().values()) == {1}
+
+
+def test_worker_killed_again_and_again_leaves_every_chunk_done_exactly_once(
+    county: GraphClient, worker: Worker
+) -> None:
+    jobs = JobRepository(county)
+    job = create_region_stats_job(jobs, created_by="test", villages_per_chunk=1)
+    worker.start()
+    celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    rng = random.Random(7)
+    kills = 0
+    while kills < 5:
+        time.sleep(rng.uniform(0.8, 2.0))
+        state = jobs.get(job.id)
+        if state.state is JobState.SUCCEEDED:
+            break
+        worker.kill()
+        kills += 1
+        worker.start()
+    wait_for_job(jobs, job.id, timeout_s=240)
+    done = jobs.get(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert kills >= 3, "the job finished before the worker could be killed: make chunks smaller"
+    villages = RegionStatsRepository(county).village_codes()
+    assert done.chunks_done == done.chunks_total == len(villages)
+    updates = RegionStatsRepository(county).updates()
+    assert len(updates) == len(villages)
+    assert set(updates.values()) == {1}, "a chunk was applied twice or not at all"
+    assert all(c.state == "done" for c in jobs.chunks(job.id))
+
+
+def test_a_chunk_that_keeps_dying_is_set_aside(county: GraphClient) -> None:
+    jobs = JobRepository(county)
+    settings = get_settings().workers
+    runner = RegionStatsJob(jobs, RegionStatsRepository(county), settings)
+    job = create_region_stats_job(jobs, created_by="test", villages_per_chunk=50)
+    runner.plan(job.id, enqueue=lambda job_id, no: None)
+    # Deliveries that killed their worker before finishing: counted, never completed.
+    for _ in range(settings.max_deliveries):
+        jobs.count_delivery(job.id, 0, settings.max_deliveries)
+    assert runner.run_chunk(job.id, 0) == "set aside"
+    failed = jobs.get(job.id)
+    assert failed.state is JobState.FAILED
+    assert failed.error is not None and "chunk 0 set aside" in failed.error
+    # The other chunks still run, once.
+    assert runner.run_chunk(job.id, 1) == "applied"
+    assert runner.run_chunk(job.id, 1) == "already done"
