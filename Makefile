@@ -17,12 +17,13 @@ TEST_ENV := BANGFU_STATE_DIR=$(CURDIR)/.local/test BANGFU_NEO4J_PORT=7688 BANGFU
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 
-.PHONY: help venv up down status demo seed test unit lint typecheck fmt bench clean
+.PHONY: help venv up down status demo seed test unit lint typecheck fmt bench clean worker beat
 
 help:
 	@echo "make demo   - set up everything, seed a county, serve the app (Ctrl-C stops)"
 	@echo "make test   - set up everything, run the whole test suite against real services"
 	@echo "make up / down / status - local Neo4j and Redis in the background"
+	@echo "make worker / beat - a Celery worker / the nightly schedule in the foreground"
 	@echo "make lint / typecheck / fmt / unit / bench / clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -74,6 +75,12 @@ typecheck: venv
 fmt: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+worker: venv
+	$(VENV)/bin/celery -A workers.celery_app worker --loglevel=INFO --concurrency=2
+
+beat: venv
+	$(VENV)/bin/celery -A workers.celery_app beat --loglevel=INFO
 
 bench: venv
 	$(PY) bench/load_province.py --scale province
