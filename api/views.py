@@ -120,14 +120,16 @@ class NeedRecord(View):
 
 class CardPage(View):
     items: list[NeedCard]
-    total: int
+    total: int | None  # counted for a county or below; wide scopes page with has_more
+    has_more: bool
     page: int
     page_size: int
 
 
 class RecordPage(View):
     items: list[NeedRecord]
-    total: int
+    total: int | None
+    has_more: bool
     page: int
     page_size: int
 

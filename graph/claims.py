@@ -138,7 +138,8 @@ class NeedPage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     items: list[BrowsedNeed]
-    total: int
+    total: int | None  # None for wide scopes, where counting would cost more than the page
+    has_more: bool
 
 
 class LedgerEntry(BaseModel):

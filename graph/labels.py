@@ -24,6 +24,10 @@ class Label(StrEnum):
     USER = "User"  # a login: role, region or helper, password hash
     AUDIT_EVENT = "AuditEvent"  # append-only, hash-chained trail of changes
     AUDIT_CHAIN = "AuditChain"  # head of the trail; its write lock orders appends
+    ASSIGNMENT_PROPOSAL = "AssignmentProposal"  # a global assignment an official may accept
+    RISK_ALERT = "RiskAlert"  # one per household and period, merged on id
+    DEPT_RECORD = "DeptRecord"  # one department fact about a person, merged on its key
+    IMPORT_FILE = "ImportFile"  # an imported file by content hash: state and outcome
 
 
 class Rel(StrEnum):
@@ -41,3 +45,7 @@ class Rel(StrEnum):
     PLEDGED = "PLEDGED"  # (Helper)->(Need) part of a cash need
     EVENT_OF = "EVENT_OF"  # (NeedEvent)->(Need)
     TRANSFER_OF = "TRANSFER_OF"  # (TransferRequest)->(Need)
+    PROPOSES = "PROPOSES"  # (AssignmentProposal)->(Need) {helper_id, score}
+    PROPOSAL_FOR = "PROPOSAL_FOR"  # (AssignmentProposal)->(Region)
+    ALERT_FOR = "ALERT_FOR"  # (RiskAlert)->(Household)
+    ABOUT = "ABOUT"  # (DeptRecord)->(Person) matched by the keyed hash of the ID number

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ CONSTRAINTS = (
     Constraint("audit_event_seq", Label.AUDIT_EVENT, "seq"),
     # Concurrent first appends MERGE the one chain node; the constraint keeps it one.
     Constraint("audit_chain_name", Label.AUDIT_CHAIN, "name"),
+    # Scoring merges alerts on this id; the constraint keeps concurrent chunks from doubling one.
+    Constraint("risk_alert_id", Label.RISK_ALERT, "id"),
+    Constraint("assignment_proposal_id", Label.ASSIGNMENT_PROPOSAL, "id"),
+    # Imports MERGE department records on a keyed hash of their natural key, and record each
+    # file once by content hash (re-importing it changes nothing).
+    Constraint("dept_record_key", Label.DEPT_RECORD, "key"),
+    Constraint("import_file_sha256", Label.IMPORT_FILE, "sha256"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -61,6 +68,10 @@ INDEXES = (
     Index("need_village_code", Label.NEED, "village_code"),
     Index("need_status", Label.NEED, "status"),
     Index("need_category", Label.NEED, "category"),
+    # Sort keys of browsing: wide scopes walk these in order (graph/repositories/needs.py).
+    Index("need_created_at", Label.NEED, "created_at"),
+    Index("need_amount", Label.NEED, "amount"),
+    Index("need_urgency_rank", Label.NEED, "urgency_rank"),
     Index("helper_kind", Label.HELPER, "kind"),
     Index("cadre_village_code", Label.CADRE, "village_code"),
     Index("project_county_code", Label.PROJECT, "county_code"),
@@ -69,6 +80,17 @@ INDEXES = (
     Index("audit_event_subject_id", Label.AUDIT_EVENT, "subject_id"),
     Index("audit_event_actor_id", Label.AUDIT_EVENT, "actor_id"),
     Index("audit_event_at", Label.AUDIT_EVENT, "at"),
+    # Officials list their region's alerts (village-code prefix) by status.
+    Index("risk_alert_village_code", Label.RISK_ALERT, "village_code"),
+    Index("risk_alert_status", Label.RISK_ALERT, "status"),
+    # Department records are matched to people (and people to records) by the ID hash, and
+    # removed by import job when a failed import is rolled back. (No index on `source`: each
+    # costs every one of millions of inserts, and cross-checks reach records through people.)
+    Index("dept_record_national_id_hash", Label.DEPT_RECORD, "national_id_hash"),
+    Index("dept_record_import_job", Label.DEPT_RECORD, "import_job"),
+    Index("household_import_job", Label.HOUSEHOLD, "import_job"),
+    Index("person_import_job", Label.PERSON, "import_job"),
+    Index("need_import_job", Label.NEED, "import_job"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.

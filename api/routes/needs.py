@@ -88,6 +88,7 @@ def browse_market(
     return CardPage(
         items=[NeedCard.of_browsed(i) for i in result.items],
         total=result.total,
+        has_more=result.has_more,
         page=page.page,
         page_size=page.page_size,
     )
@@ -111,6 +112,7 @@ def my_claims(caller: Holder, needs: Needs, page: Pagination) -> CardPage:
     return CardPage(
         items=[NeedCard.of_browsed(i) for i in result.items],
         total=result.total,
+        has_more=result.has_more,
         page=page.page,
         page_size=page.page_size,
     )
@@ -150,6 +152,7 @@ def list_needs(
     return RecordPage(
         items=[NeedRecord.of(i.need, i.pledged_total, i.village_name) for i in result.items],
         total=result.total,
+        has_more=result.has_more,
         page=page.page,
         page_size=page.page_size,
     )
