@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.audit import AuditPage, search_audit
 from api.deps import Audit, Pagination
+from bangfu.errors import InvalidInputError
 from graph.models import AuditQuery
 
 router = APIRouter(tags=["audit"])
@@ -16,10 +17,21 @@ _NAIVE = "; a time without a zone is UTC"
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    # A time without a zone is taken as UTC, the zone the trail is stored in.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """The time in UTC, the zone the trail is stored in; a time without a zone is taken as UTC.
+    Offsets beyond Neo4j's +-18:00 and years the driver cannot hold become a 422, not a 500."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError("time out of range", message_zh="时间超出范围") from None
+    if value.year < 1900:
+        raise InvalidInputError(
+            "time out of range: use a year from 1900", message_zh="时间超出范围：年份应不早于 1900"
+        )
+    return value
 
 
 def audit_filters(
