@@ -16,7 +16,7 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
-from api.routes import audit, auth, health, households, jobs, needs
+from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -109,8 +109,17 @@ def create_app() -> FastAPI:
     # Error answers are documented here, once, in the one error shape (api/errors.py); health
     # takes no token and no body, so it can only fail with the database.
     app.include_router(health.router, prefix="/api/v1", responses=error_responses(503))
-    for router in (auth.router, audit.router, needs.router, households.router, jobs.router):
+    for router in (
+        auth.router,
+        audit.router,
+        needs.router,
+        households.router,
+        jobs.router,
+        imports.router,
+    ):
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

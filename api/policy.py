@@ -35,6 +35,12 @@ class Action(StrEnum):
     REVEAL_PII = "reveal_pii"  # plaintext ID number or phone; every reveal is audited
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
+    READ_RISK_ALERTS = "read_risk_alerts"  # 返贫风险预警 of the caller's region
+    REVIEW_RISK_ALERT = "review_risk_alert"  # a step of the monitoring procedure
+    VIEW_MATCHES = "view_matches"  # ranked helpers for a need, with each factor's share
+    VIEW_RECOMMENDATIONS = "view_recommendations"  # ranked open needs for a helper
+    PROPOSE_ASSIGNMENT = "propose_assignment"  # a global assignment proposal for a region
+    SCREEN_NEED = "screen_need"  # duplicate and amount flags before verification
 
 
 R = Role
@@ -57,6 +63,18 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.REVEAL_PII: _REGIONAL,
         Action.READ_AUDIT: frozenset({R.AUDITOR, R.ADMIN}),
         Action.MANAGE_USERS: frozenset({R.ADMIN}),
+        # Field workers accept, visit and run the village appraisal; town review, the county
+        # decision, dismissal and elimination need an official of that level (ml/review.py).
+        Action.READ_RISK_ALERTS: _REGIONAL,
+        Action.REVIEW_RISK_ALERT: _REGIONAL,
+        # Matching (api/routes/matching.py). The match list of a need names competing helpers
+        # with their reliability and load, so helpers do not see it: they get their own
+        # recommendations (de-identified needs) instead. Admins read both for support. Proposals
+        # are computed for a region's officials; accepting one (claims) is a later step.
+        Action.VIEW_MATCHES: _REGIONAL | {R.ADMIN},
+        Action.VIEW_RECOMMENDATIONS: _REGIONAL | HELPER_ROLES | {R.ADMIN},
+        Action.PROPOSE_ASSIGNMENT: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.SCREEN_NEED: _REGIONAL | {R.ADMIN},
     }
 )
 
@@ -94,6 +112,12 @@ _ACTION_ZH = {
     Action.REVEAL_PII: "查看个人信息",
     Action.READ_AUDIT: "查看审计记录",
     Action.MANAGE_USERS: "管理用户",
+    Action.READ_RISK_ALERTS: "查看风险预警",
+    Action.REVIEW_RISK_ALERT: "审核风险预警",
+    Action.VIEW_MATCHES: "查看需求匹配",
+    Action.VIEW_RECOMMENDATIONS: "查看推荐需求",
+    Action.PROPOSE_ASSIGNMENT: "生成分配方案",
+    Action.SCREEN_NEED: "需求审核前筛查",
 }
 
 _ROLE_ZH = {

@@ -245,3 +245,46 @@ LABEL_ZH: dict[str, str] = {
 def label_zh(value: str) -> str:
     """Chinese label of a vocabulary value, or the value itself when none is defined."""
     return LABEL_ZH.get(value, value)
+
+
+class AlertStatus(StrEnum):
+    """Steps of the monitoring procedure a risk alert (返贫致贫风险预警) goes through."""
+
+    NEW = "new"  # raised by the model or a rule, waiting to be accepted
+    ACCEPTED = "accepted"  # 受理 (within 2 days)
+    VISITED = "visited"  # 入户核实 and data comparison done
+    NOTICED = "noticed"  # 村级评议 done, public notice (公示) running for at least 5 days
+    TOWN_REVIEWED = "town_reviewed"  # 乡镇审核
+    CONFIRMED = "confirmed"  # 县级审定: the household is a monitored household
+    ELIMINATED = "eliminated"  # 风险消除
+    DISMISSED = "dismissed"  # not a risk (a reason is required)
+
+
+class AlertReason(StrEnum):
+    """Why an alert was raised: the model, or one of the official monitoring rules."""
+
+    MODEL = "model"
+    INCOME_BELOW_LINE = "income_below_line"
+    MEDICAL_BURDEN = "medical_burden"
+    EDUCATION_BURDEN = "education_burden"
+    DISASTER = "disaster"
+    LABOUR_LOSS = "labour_loss"
+
+
+LABEL_ZH.update(
+    {
+        "new": "待受理",
+        "accepted": "已受理",
+        "visited": "已入户核实",
+        "noticed": "公示中",
+        "town_reviewed": "乡镇已审核",
+        "confirmed": "已纳入监测",
+        "eliminated": "风险已消除",
+        "dismissed": "已排除",
+        "model": "模型预警",
+        "income_below_line": "人均纯收入低于监测线",
+        "medical_burden": "医疗支出负担重",
+        "education_burden": "教育支出负担重",
+        "labour_loss": "劳动力骤减",
+    }
+)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bangfu.access import Role
@@ -376,14 +377,18 @@ class RiskAlert(DomainModel):
     appraisal: str | None = None
     notice_start: datetime | None = None
     notice_days: int | None = None
+    proposed_type: str | None = None
     town_reviewed_at: datetime | None = None
     town_note: str | None = None
     decided_at: datetime | None = None
     monitor_type: str | None = None
+    decision_note: str | None = None
     dismissed_reason: str | None = None
     eliminated_at: datetime | None = None
+    elimination_note: str | None = None
     income_checks: tuple[IncomeCheck, ...] = ()
     updated_at: datetime | None = None
+    rescored_at: datetime | None = None
 
 
 class AlertQuery(DomainModel):
@@ -400,3 +405,177 @@ class AlertQuery(DomainModel):
 class AlertPage(DomainModel):
     items: list[RiskAlert]
     total: int
+
+
+class AlertState(DomainModel):
+    """A risk alert as seen while its lock is held, with what its decisions depend on."""
+
+    alert: RiskAlert
+    household_status: str
+    household_size: int
+    # Any member of working age (16-64) able to work, even weakly: households without one
+    # stay monitored (无劳动能力的监测户不消除风险).
+    labour_capable: bool
+    housing_safe: bool
+    water_safe: bool
+    head_name: str | None = None
+    village_name: str | None = None
+
+
+class MeasureNeed(DomainModel):
+    """A need created as a measure when a household is confirmed as monitored."""
+
+    id: str
+    category: str
+    kind: str
+    title: str
+    text: str
+    amount: float
+    urgency: str
+
+
+class AlertChange(DomainModel):
+    """What a review step writes; fields left empty are not touched."""
+
+    alert_props: dict[str, Any]
+    income_checks: tuple[IncomeCheck, ...] | None = None  # replaces the stored list when set
+    household_props: dict[str, Any] | None = None
+    measures: tuple[MeasureNeed, ...] = ()
+    helper_ids: tuple[str, ...] = ()
+    response: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- imports (graph/ingest) ----------------------------------------------------------------------
+
+
+class ImportOutcome(StrEnum):
+    """How an import attempt ended (or where it stands)."""
+
+    VALIDATING = "validating"
+    IMPORTING = "importing"  # validated; chunks being written
+    IMPORTED = "imported"  # every row
+    IMPORTED_GOOD_ROWS = "imported_good_rows"  # --good-rows-only: the good rows, bad ones left
+    REJECTED = "rejected"  # bad rows and all-or-nothing: nothing written
+    FILE_ERROR = "file_error"  # unreadable as a whole (format, encoding, headers, size)
+    NOTHING_TO_IMPORT = "nothing_to_import"  # good-rows-only and no good row
+    ALREADY_IMPORTED = "already_imported"  # the same bytes were imported before: nothing changed
+    ALREADY_RUNNING = "already_running"  # another job is importing the same bytes
+    ROLLED_BACK = "rolled_back"  # failed while writing; everything it wrote was removed
+
+
+class ImportIssue(DomainModel):
+    """One bad cell (or row, when `column` is empty). `row` is the spreadsheet row number
+    (header = 1); `value` is masked."""
+
+    row: int
+    column: str
+    code: str
+    message_en: str
+    message_zh: str
+    value: str
+
+
+class ImportFileProblem(DomainModel):
+    """Why a file was refused as a whole."""
+
+    code: str
+    message_en: str
+    message_zh: str
+
+
+class ImportSummary(DomainModel):
+    """The validation report's summary and, once written, what the import changed."""
+
+    import_id: str
+    source: str
+    sha256: str
+    file_name: str
+    good_rows_only: bool = False
+    outcome: ImportOutcome
+    format: str | None = None
+    encoding: str | None = None
+    rows: int = 0  # data rows, blank ones excluded
+    blank_rows: int = 0
+    good_rows: int = 0
+    bad_rows: int = 0
+    issues: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)  # issues per code
+    file_error: ImportFileProblem | None = None
+    chunks: int = 0
+    created: int | None = None  # records the import added
+    already_present: int | None = None  # identical records that were already stored
+    matched: int | None = None  # department records linked to a person (ABOUT)
+    other_job_id: str | None = None  # already_imported / already_running: the job that did it
+
+
+class ImportReport(DomainModel):
+    """A page of the validation report with its summary."""
+
+    import_id: str
+    state: JobState
+    summary: ImportSummary | None
+    issues: tuple[ImportIssue, ...]
+    issues_total: int
+    page: int
+    page_size: int
+
+
+class DeptRecord(DomainModel):
+    """One department fact about a person, as imported. Identifiers are never in `facts`:
+    the ID number is matched through `national_id_hash`, other identifiers are sealed."""
+
+    key: str
+    source: str
+    national_id_hash: str
+    region_code: str
+    name: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    import_job: str  # the import that created it (its job records the file's sha256)
+    imported_at: datetime
+    person_id: str | None = None  # the matched person, when the ID number is a member's
+
+
+# Small-integer codes of vocabulary values (their declaration order), as risk features use them.
+CAUSE_CODES = {c.value: i for i, c in enumerate(PovertyCause)}
+HEALTH_CODES = {h.value: i for i, h in enumerate(Health)}
+LABOUR_CODES = {x.value: i for i, x in enumerate(LabourAbility)}
+EMPLOYMENT_CODES = {e.value: i for i, e in enumerate(Employment)}
+
+
+class RiskColumns(BaseModel):
+    """Risk inputs of a chunk of households column by column: households (H), their members
+    (M, grouped by household, head first), needs, and the yearly panel as an H x years x
+    PANEL_FIELDS array (NaN where a year is missing). The same content as a list of
+    HouseholdRiskRecord; scoring reads this form because building 664,000 record objects costs
+    more than scoring them. Vocabulary values are codes (CAUSE_CODES, HEALTH_CODES ...)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    household_ids: list[str]
+    village_codes: list[str]
+    statuses: list[str]
+    years: tuple[int, ...]
+    panel: np.ndarray
+    size: np.ndarray
+    main_cause: np.ndarray
+    n_other_causes: np.ndarray
+    housing_safe: np.ndarray
+    water_safe: np.ndarray
+    member_household: np.ndarray
+    member_birth_year: np.ndarray
+    member_health: np.ndarray
+    member_disability: np.ndarray
+    member_labour: np.ndarray
+    member_in_school: np.ndarray
+    member_employment: np.ndarray
+    need_household: np.ndarray
+    need_created: np.ndarray
+    need_fulfilled: np.ndarray
+    paired_helpers: np.ndarray
+    paired_cadres: np.ndarray
+    cadre_households: np.ndarray
+    claiming_helpers: np.ndarray
+
+    @property
+    def households(self) -> int:
+        return len(self.household_ids)

@@ -15,6 +15,7 @@ from graph.repositories.needs import NeedRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
 from workers.celery_app import app
+from workers.imports import build_import_job
 from workers.jobs import RegionStatsJob, create_region_stats_job
 
 TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
@@ -81,3 +82,35 @@ def market_tick() -> dict[str, int]:
         "released": service.release_stale_claims(),
         "transferred": service.apply_due_transfers(),
     }
+
+
+class ImportTask(JobTask):
+    """An import task: a final failure also rolls the import back, so a failed import leaves
+    the graph as it was (workers/imports.py)."""
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[object, ...],
+        kwargs: object,
+        einfo: object,
+    ) -> None:
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+        if args:
+            reason = f"{type(exc).__name__} in {self.name}"
+            build_import_job(get_graph()).abandon(str(args[0]), reason)
+
+
+def _enqueue_import_chunk(job_id: str, no: int) -> None:
+    import_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.imports.validate", base=ImportTask, **RETRY)
+def validate_import(job_id: str) -> str:
+    return build_import_job(get_graph()).validate(job_id, _enqueue_import_chunk)
+
+
+@app.task(name="bangfu.imports.chunk", base=ImportTask, **RETRY)
+def import_chunk(job_id: str, no: int) -> str:
+    return build_import_job(get_graph()).run_chunk(job_id, no)

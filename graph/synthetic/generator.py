@@ -12,11 +12,13 @@ from graph.synthetic.helpers import Helper, HelperCounts, county_helpers, provin
 from graph.synthetic.households import build_population
 from graph.synthetic.layout import (
     STREAM_COUNTY,
+    STREAM_PANELS,
     STREAM_PROVINCE_HELPERS,
     CountyPlan,
     build_layout,
 )
 from graph.synthetic.needs import ClaimIndex, build_needs
+from graph.synthetic.panels import build_panels
 from graph.synthetic.projects import build_projects
 from graph.synthetic.scales import Scale
 from graph.synthetic.tables import Batch
@@ -48,6 +50,7 @@ def generate(scale: Scale, seed: int, progress: bool = False) -> Iterator[Batch]
             counts.county_charities[county.index],
             counts.county_enterprises[county.index],
             np.random.default_rng([seed, STREAM_COUNTY, county.index]),
+            np.random.default_rng([seed, STREAM_PANELS, county.index]),
         )
 
 
@@ -57,6 +60,7 @@ def _county_batch(
     charities: int,
     enterprises: int,
     rng: np.random.Generator,
+    panel_rng: np.random.Generator,
 ) -> Batch:
     pop = build_population(county, rng)
     local = county_helpers(county, charities, enterprises, rng)
@@ -76,4 +80,5 @@ def _county_batch(
     t["needs"] = needs
     t["projects"] = projects
     t["project_beneficiaries"] = beneficiaries
+    t["household_years"] = build_panels(county, pop, panel_rng)
     return batch

@@ -60,6 +60,8 @@ CAUSES: tuple[PovertyCause, ...] = tuple(PovertyCause)
 STREAM_LAYOUT = 0
 STREAM_PROVINCE_HELPERS = 1
 STREAM_COUNTY = 2
+# Yearly panels draw from a stream of their own, so adding them left every other table as it was.
+STREAM_PANELS = 3
 
 _BIG_TOWN_MAX = 7_500
 _TOWN_MIN_PERSONS = 200

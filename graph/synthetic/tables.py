@@ -96,6 +96,33 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "start_date",
     ),
     "project_beneficiaries": ("project_id", "household_id"),
+    # One row per household and year (graph/synthetic/panels.py). below_line of year t+1 is the
+    # label of year t; p_fall_next is its true probability, p_fall_next_unaided the same without
+    # that year's assistance. Like helper_truth, the truth columns are never loaded.
+    "household_years": (
+        "household_id",
+        "year",
+        "income_wage",
+        "income_farm",
+        "income_business",
+        "income_transfer",
+        "income_property",
+        "income_per_capita",
+        "spend_medical",
+        "spend_education",
+        "labour_units",
+        "shock_illness",
+        "shock_disaster",
+        "shock_job_loss",
+        "assist_medical",
+        "assist_education",
+        "assist_employment",
+        "assist_industry",
+        "assist_subsistence",
+        "below_line",
+        "p_fall_next",
+        "p_fall_next_unaided",
+    ),
 }
 
 

@@ -1,0 +1,235 @@
+"""Matching for the routes: the service dependency and one response model per audience.
+
+- `NeedMatchesView`: officials, field workers and admins of the need's region. Names helpers
+  (organisations, not persons) with their remaining capacity and every factor of their score.
+- `HelperRecommendationsView`: the helper itself, or officials and admins looking at what it is
+  shown. Needs are de-identified like `NeedCard` (no household, names, IDs, phones or addresses
+  below the village; ID- and phone-shaped text blanked), whoever asks.
+- `ProposalView`, `ScreeningView`: officials of the region.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Graph
+from api.views import CONTACT_NOTE_EN, CONTACT_NOTE_ZH, scrub
+from bangfu.settings import get_settings
+from bangfu.vocabulary import label_zh
+from graph.repositories.audit import AuditRepository
+from graph.repositories.matching import MatchingRepository
+from matching.ranking import Contribution
+from matching.screening import ScreeningFlag
+from matching.service import (
+    AssignmentProposal,
+    AssignmentSummary,
+    HelperMatch,
+    HelperRecommendations,
+    MatchingService,
+    NeedMatches,
+    NeedRecommendation,
+)
+
+
+def matching_service(graph: Graph) -> MatchingService:
+    return MatchingService(
+        MatchingRepository(graph), get_settings().matching, AuditRepository(graph)
+    )
+
+
+Matching = Annotated[MatchingService, Depends(matching_service)]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FactorView(View):
+    factor: str
+    label_zh: str
+    label_en: str
+    value: float = Field(description="the factor's value for this pair, 0 to 1")
+    weight: float
+    contribution: float = Field(description="value x weight; the score is their sum")
+
+    @classmethod
+    def of(cls, c: Contribution) -> FactorView:
+        return cls(
+            factor=c.factor.value,
+            label_zh=c.label_zh,
+            label_en=c.label_en,
+            value=c.value,
+            weight=c.weight,
+            contribution=c.contribution,
+        )
+
+
+class HelperMatchView(View):
+    rank: int
+    helper_id: str
+    name: str
+    kind: str
+    kind_zh: str
+    score: float
+    remaining_capacity: int
+    paired: bool
+    factors: list[FactorView]
+
+    @classmethod
+    def of(cls, m: HelperMatch) -> HelperMatchView:
+        return cls(
+            rank=m.rank,
+            helper_id=m.helper.id,
+            name=m.helper.name,
+            kind=m.helper.kind,
+            kind_zh=label_zh(m.helper.kind),
+            score=m.score,
+            remaining_capacity=m.remaining_capacity,
+            paired=m.helper.paired,
+            factors=[FactorView.of(c) for c in m.factors],
+        )
+
+
+class NeedMatchesView(View):
+    need_id: str
+    category: str
+    category_zh: str
+    village_code: str
+    urgency: str
+    candidates: int = Field(description="helpers that could take the need")
+    excluded_full: int = Field(description="candidates left out because they are at capacity")
+    text_model: str | None
+    items: list[HelperMatchView]
+
+    @classmethod
+    def of(cls, result: NeedMatches) -> NeedMatchesView:
+        need = result.need
+        return cls(
+            need_id=need.id,
+            category=need.category,
+            category_zh=label_zh(need.category),
+            village_code=need.village_code,
+            urgency=need.urgency,
+            candidates=result.candidates,
+            excluded_full=result.excluded_full,
+            text_model=result.text_model,
+            items=[HelperMatchView.of(m) for m in result.matches],
+        )
+
+
+class RecommendedNeedCard(View):
+    """A recommended need, de-identified (same fields as NeedCard, no household)."""
+
+    rank: int
+    score: float
+    id: str
+    category: str
+    category_zh: str
+    kind: str | None
+    title: str
+    text: str
+    amount: float
+    urgency: str
+    created_at: date
+    village_code: str
+    paired: bool = Field(description="the household is paired (结对) with this helper")
+    factors: list[FactorView]
+    contact_note: str = CONTACT_NOTE_ZH
+    contact_note_en: str = CONTACT_NOTE_EN
+
+    @classmethod
+    def of(cls, r: NeedRecommendation) -> RecommendedNeedCard:
+        need = r.need
+        return cls(
+            rank=r.rank,
+            score=r.score,
+            id=need.id,
+            category=need.category,
+            category_zh=label_zh(need.category),
+            kind=need.kind,
+            title=scrub(need.title),
+            text=scrub(need.text),
+            amount=need.amount,
+            urgency=need.urgency,
+            created_at=need.created_at,
+            village_code=need.village_code,
+            paired=need.paired,
+            factors=[FactorView.of(c) for c in r.factors],
+        )
+
+
+class HelperRecommendationsView(View):
+    helper_id: str
+    name: str
+    remaining_capacity: int
+    candidates: int = Field(description="open needs the helper could take, as scored")
+    capped: bool = Field(description="more candidates than were scored (most urgent kept)")
+    without_text: int = Field(description="candidates not yet embedded (text similarity 0)")
+    text_model: str | None
+    items: list[RecommendedNeedCard]
+
+    @classmethod
+    def of(cls, result: HelperRecommendations) -> HelperRecommendationsView:
+        return cls(
+            helper_id=result.helper.id,
+            name=result.helper.name,
+            remaining_capacity=result.remaining_capacity,
+            candidates=result.candidates,
+            capped=result.capped,
+            without_text=result.without_text,
+            text_model=result.text_model,
+            items=[RecommendedNeedCard.of(r) for r in result.recommendations],
+        )
+
+
+class AssignmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str = Field(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$")
+    top_k: int | None = Field(default=None, ge=1, le=50, description="candidate edges per need")
+    min_share: float | None = Field(
+        default=None, ge=0, le=1, description="fairness guard: protected share of each village"
+    )
+
+
+class ProposalItemView(View):
+    need_id: str
+    helper_id: str
+    score: float
+
+
+class ProposalView(View):
+    """A proposal: nothing is claimed until an official accepts it."""
+
+    id: str
+    region_code: str
+    status: str
+    created_at: datetime
+    created_by: str
+    summary: AssignmentSummary
+    items: list[ProposalItemView]
+
+    @classmethod
+    def of(cls, p: AssignmentProposal) -> ProposalView:
+        return cls(
+            id=p.id,
+            region_code=p.region_code,
+            status=p.status,
+            created_at=p.created_at,
+            created_by=p.created_by,
+            summary=p.summary,
+            items=[
+                ProposalItemView(need_id=i.need_id, helper_id=i.helper_id, score=i.score)
+                for i in p.items
+            ],
+        )
+
+
+class ScreeningView(View):
+    need_id: str
+    compared_with: int
+    flags: list[ScreeningFlag]

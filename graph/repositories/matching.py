@@ -1,0 +1,757 @@
+"""Candidate retrieval and matching state: what the ranker needs, read in one query per request.
+
+Records carry plain values and numpy matrices of embeddings; the scoring itself is matching/'s.
+
+Embeddings are stored on the node as `embedding`: the float32 little-endian vector, base64-encoded
+into a string (256 dimensions: 1,368 characters), with `embedding_model` (the encoder's version)
+and `embedding_source` (a hash of the text it was computed from, so a changed text is
+re-embedded). Not a list of floats: reading 2,000 embeddings through GraphClient.read takes 73 ms
+as strings, 1,124 ms as float lists and 3,498 ms as byte arrays (measured on the 2-core machine),
+because the driver's `record.data()` walks lists and byte arrays element by element in Python; a
+float list is also stored as doubles (2 KB per need against 1.4 KB).
+
+History (reliability and speed) is a nightly snapshot on the Helper: `history_taken` (needs it
+holds or held, i.e. CLAIMED relationships), `history_completed` (of those fulfilled, confirmed or
+closed) and `history_days` (their mean days from publication to fulfilment), written by
+`refresh_helper_history`. Releases delete the CLAIMED relationship, so they come from the live
+lifecycle counter `claims_released` and are added to the claims taken. Open claims are counted live.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict
+
+from bangfu.errors import NotFoundError
+from graph.client import GraphClient
+
+EMBEDDING_DTYPE = np.dtype("<f4")
+OPEN = "open"
+# Needs worth an embedding: the ones a helper can still be matched with, or that await review.
+EMBEDDED_STATUSES = ("pending_review", "open")
+HELD_STATUSES = ("claimed", "in_progress")
+
+HELPER_COLUMNS = """h.id AS id, h.kind AS kind, h.name AS name, h.capabilities AS capabilities,
+       h.service_regions AS service_regions, h.capacity AS capacity,
+       CASE WHEN h.history_at IS NULL
+            THEN COUNT { (h)-[:CLAIMED]->(held:Need) WHERE held.status IN $held_statuses }
+            ELSE COUNT { (h)-[:CLAIMED]->() } - coalesce(h.history_completed, 0)
+       END AS open_claims,
+       coalesce(h.history_taken, 0) + coalesce(h.claims_released, 0) AS taken,
+       coalesce(h.history_completed, 0) AS completed,
+       h.history_days AS fulfil_days,
+       h.embedding AS embedding, h.embedding_model AS embedding_model"""
+
+NEED_FIELDS = """
+n {.id, .household_id, .village_code, .category, .kind, .urgency, .status, .created_at,
+   .amount, .title, .text, .embedding, .embedding_model} AS n
+"""
+
+NEED_FOR_MATCHING = (
+    """
+MATCH (n:Need {id: $id})
+WHERE any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+RETURN """
+    + NEED_FIELDS
+)
+
+# Helpers that serve the need's village or a region above it ($region_codes: the village's code
+# and its town's, county's, city's and province's) and offer the category, plus the units paired
+# with the household directly or through a cadre they sent (结对帮扶), with or without the category.
+#
+# Open claims: the CLAIMED degree (kept by Neo4j per node, read without expanding) minus the
+# completed claims of the nightly history snapshot. Counting claims by status instead expands up
+# to 2,521 relationships per helper and took p50 156 ms / p95 634 ms per need at province scale,
+# against p50 4.3 ms / p95 9.1 ms this way. Needs fulfilled since the snapshot still count as
+# open until the next refresh, so the estimate errs on the full side; a claim itself checks the
+# live count (matching/claims.py). A helper without a snapshot yet is counted live.
+HELPERS_FOR_NEED = (
+    """
+MATCH (n:Need {id: $id})
+OPTIONAL MATCH (hh:Household {id: n.household_id})
+CALL (n, hh) {
+  MATCH (r:Region) WHERE r.code IN $region_codes
+  MATCH (r)<-[:SERVES]-(h:Helper)
+  WHERE n.category IN h.capabilities
+  RETURN h, false AS paired
+  UNION
+  MATCH (hh)<-[:PAIRED_WITH]-(h:Helper)
+  RETURN h, true AS paired
+  UNION
+  MATCH (hh)<-[:PAIRED_WITH]-(:Cadre)-[:FROM_UNIT]->(h:Helper)
+  RETURN h, true AS paired
+}
+WITH h, max(paired) AS paired
+RETURN """
+    + HELPER_COLUMNS
+    + """, paired
+ORDER BY id
+"""
+)
+
+HELPER_FOR_MATCHING = (
+    """
+MATCH (h:Helper {id: $id})
+RETURN """
+    + HELPER_COLUMNS
+    + """, false AS paired
+"""
+)
+
+# Open needs of the helper's categories in $regions (its service regions cut to the caller's
+# scope), plus the open needs of households it is paired with, whatever their category.
+# Two shapes, chosen by the width of the regions (measured at province scale, 30 helpers each,
+# warm): below the province, one prefix seek on the village-code index per region (village-level
+# units p50 5 ms, town 7 ms, county 36 ms, city ~190 ms); for a province-wide helper one seek per
+# category on the category index (100k+ candidates: ~450 ms), where a prefix of "44" would read
+# every need. Above $cap candidates the most urgent and longest-waiting $cap are kept: urgency and
+# waiting are what set apart needs of one category for one helper; numpy scores the rest.
+NEEDS_FOR_HELPER_HEAD = """
+MATCH (h:Helper {id: $helper_id})
+WITH h, [(h)-[:PAIRED_WITH]->(x:Household) | x.id]
+        + [(h)<-[:FROM_UNIT]-(:Cadre)-[:PAIRED_WITH]->(x:Household) | x.id] AS paired_ids
+"""
+
+NEEDS_OF_PAIRED = """
+  UNION
+  UNWIND paired_ids AS household_id
+  MATCH (:Household {id: household_id})-[:HAS_NEED]->(n:Need {status: 'open'})
+  WHERE any(code IN $regions WHERE n.village_code STARTS WITH code)
+  RETURN n
+"""
+
+NEEDS_FOR_HELPER_TAIL = """
+WITH n, n.household_id IN paired_ids AS paired
+ORDER BY CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+         n.created_at, n.id
+LIMIT $cap
+RETURN n {.id, .household_id, .village_code, .category, .urgency, .status, .created_at,
+          .embedding, .embedding_model} AS n, paired
+"""
+
+NEEDS_FOR_HELPER_BY_REGION = (
+    NEEDS_FOR_HELPER_HEAD
+    + """
+CALL (paired_ids) {
+  UNWIND $regions AS code
+  MATCH (n:Need) USING INDEX n:Need(village_code)
+  WHERE n.village_code STARTS WITH code AND n.status = 'open' AND n.category IN $categories
+  RETURN n
+"""
+    + NEEDS_OF_PAIRED
+    + "}"
+    + NEEDS_FOR_HELPER_TAIL
+)
+
+NEEDS_FOR_HELPER_BY_CATEGORY = (
+    NEEDS_FOR_HELPER_HEAD
+    + """
+CALL (paired_ids) {
+  UNWIND $categories AS category
+  MATCH (n:Need) USING INDEX n:Need(category)
+  WHERE n.category = category AND n.status = 'open'
+    AND any(code IN $regions WHERE n.village_code STARTS WITH code)
+  RETURN n
+"""
+    + NEEDS_OF_PAIRED
+    + "}"
+    + NEEDS_FOR_HELPER_TAIL
+)
+
+# Regions at or above this code length are searched by prefix; shorter (the province) by category.
+PREFIX_SEEK_MIN_LENGTH = 4
+COUNTY_CODE_LENGTH = 6
+
+NEED_DETAILS = """
+MATCH (n:Need) WHERE n.id IN $ids
+RETURN n {.id, .household_id, .village_code, .category, .kind, .urgency, .status, .created_at,
+          .amount, .title, .text} AS n
+"""
+
+# --- embeddings ----------------------------------------------------------------------------------
+
+NEED_TEXTS = """
+MATCH (n:Need)
+WHERE n.id > $after AND n.status IN $statuses
+RETURN n.id AS id, n.title AS title, n.text AS text, n.embedding_model AS model,
+       n.embedding_source AS source
+ORDER BY n.id LIMIT $limit
+"""
+
+HELPER_TEXTS = """
+MATCH (h:Helper)
+WHERE h.id > $after
+RETURN h.id AS id, h.name AS title, h.description AS text, h.embedding_model AS model,
+       h.embedding_source AS source
+ORDER BY h.id LIMIT $limit
+"""
+
+HELPER_TEXTS_OF = """
+MATCH (h:Helper) WHERE h.id IN $ids
+RETURN h.id AS id, h.name AS title, h.description AS text, h.embedding_model AS model,
+       h.embedding_source AS source
+ORDER BY h.id
+"""
+
+SAVE_NEED_EMBEDDINGS = """
+UNWIND $rows AS r
+MATCH (n:Need {id: r.id})
+SET n.embedding = r.embedding, n.embedding_model = r.model, n.embedding_source = r.source
+RETURN count(*) AS written
+"""
+
+SAVE_HELPER_EMBEDDINGS = """
+UNWIND $rows AS r
+MATCH (h:Helper {id: r.id})
+SET h.embedding = r.embedding, h.embedding_model = r.model, h.embedding_source = r.source
+RETURN count(*) AS written
+"""
+
+# --- history -------------------------------------------------------------------------------------
+
+HELPER_IDS_AFTER = "MATCH (h:Helper) WHERE h.id > $after RETURN h.id AS id ORDER BY id LIMIT $limit"
+
+REFRESH_HISTORY = """
+UNWIND $ids AS helper_id
+MATCH (h:Helper {id: helper_id})
+CALL (h) {
+  OPTIONAL MATCH (h)-[:CLAIMED]->(n:Need)
+  WITH n, n.status IN ['fulfilled', 'confirmed', 'closed'] AS done
+  RETURN count(n) AS taken,
+         count(CASE WHEN done THEN 1 END) AS completed,
+         avg(CASE WHEN done THEN duration.inDays(
+               n.created_at, coalesce(n.fulfilled_at, date(n.updated_at))).days END) AS days
+}
+SET h.history_taken = taken, h.history_completed = completed, h.history_days = days,
+    h.history_at = $at
+RETURN count(*) AS written
+"""
+
+# --- regions (assignment) ------------------------------------------------------------------------
+
+# One county (or a region below it) at a time: a prefix seek on the village-code index reads
+# only that county's needs. Paging the whole province by id instead re-read all 389,802 needs
+# for every page (5.6 s a page, 67 s in all).
+OPEN_NEEDS_IN_REGION = """
+MATCH (n:Need)
+WHERE n.village_code STARTS WITH $region_code AND n.status = 'open'
+OPTIONAL MATCH (hh:Household {id: n.household_id})
+RETURN n {.id, .household_id, .village_code, .category, .urgency, .created_at, .embedding,
+          .embedding_model} AS n,
+       [(hh)<-[:PAIRED_WITH]-(u:Helper) | u.id]
+         + [(hh)<-[:PAIRED_WITH]-(:Cadre)-[:FROM_UNIT]->(u:Helper) | u.id] AS paired_with
+"""
+
+COUNTIES_UNDER = """
+MATCH (r:Region {level: 'county'}) WHERE r.code STARTS WITH $region_code
+RETURN r.code AS code ORDER BY code
+"""
+
+COUNT_OPEN_NEEDS_IN_REGION = """
+MATCH (n:Need)
+WHERE n.village_code STARTS WITH $region_code AND n.status = 'open'
+RETURN count(n) AS open_needs
+"""
+
+# Helpers serving the region, a region above it or one inside it.
+HELPERS_FOR_REGION = (
+    """
+MATCH (h:Helper)-[:SERVES]->(r:Region)
+WHERE r.code STARTS WITH $region_code OR $region_code STARTS WITH r.code
+WITH DISTINCT h
+RETURN """
+    + HELPER_COLUMNS
+    + """, false AS paired
+ORDER BY id
+"""
+)
+
+REGION_EXISTS = "MATCH (r:Region {code: $code}) RETURN r.code AS code, r.name AS name"
+
+# --- proposals -----------------------------------------------------------------------------------
+
+CREATE_PROPOSAL = """
+MATCH (r:Region {code: $region_code})
+CREATE (p:AssignmentProposal)
+SET p = $props
+CREATE (p)-[:PROPOSAL_FOR]->(r)
+RETURN p.id AS id
+"""
+
+ADD_PROPOSAL_ITEMS = """
+MATCH (p:AssignmentProposal {id: $id})
+UNWIND $items AS item
+MATCH (n:Need {id: item.need_id})
+CREATE (p)-[:PROPOSES {helper_id: item.helper_id, score: item.score}]->(n)
+RETURN count(*) AS written
+"""
+
+FINISH_PROPOSAL = "MATCH (p:AssignmentProposal {id: $id}) SET p.status = $status"
+
+GET_PROPOSAL = """
+MATCH (p:AssignmentProposal {id: $id})
+WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
+OPTIONAL MATCH (p)-[x:PROPOSES]->(n:Need)
+WITH p, x, n ORDER BY n.id
+RETURN p {.*} AS p,
+       collect(CASE WHEN n IS NULL THEN null
+               ELSE {need_id: n.id, helper_id: x.helper_id, score: x.score} END) AS items
+"""
+
+# --- screening -----------------------------------------------------------------------------------
+
+# The need under review and the other live needs of its household and village.
+SCREENING_CONTEXT = """
+MATCH (n:Need {id: $id})
+WHERE any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)
+CALL (n) {
+  MATCH (other:Need)
+  WHERE other.village_code = n.village_code AND other.id <> n.id
+    AND other.status IN ['pending_review', 'open', 'claimed', 'in_progress']
+  RETURN collect(other {.id, .household_id, .village_code, .category, .kind, .urgency,
+                        .status, .created_at, .amount, .title, .text}) AS others
+}
+RETURN n {.id, .household_id, .village_code, .category, .kind, .urgency, .status,
+          .created_at, .amount, .title, .text} AS n, others
+"""
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+class MatchNeed(BaseModel):
+    """A need as ranking and screening see it (no embedding: that travels in a matrix)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    household_id: str
+    village_code: str
+    category: str
+    kind: str | None = None
+    urgency: str
+    status: str
+    created_at: date
+    amount: float = 0.0
+    title: str = ""
+    text: str = ""
+    paired: bool = False
+    paired_with: tuple[str, ...] = ()
+
+
+class MatchHelper(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: str
+    name: str
+    capabilities: tuple[str, ...]
+    service_regions: tuple[str, ...]
+    capacity: int
+    open_claims: int
+    taken: float
+    completed: float
+    fulfil_days: float | None
+    paired: bool
+
+
+class Embedded(BaseModel):
+    """Records with their embeddings as rows of one matrix; a row is zero (and `has_embedding`
+    False) where the node has none, or one of another model than `model`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    model: str | None
+    vectors: NDArray[np.float32]
+    has_embedding: NDArray[np.bool_]
+
+
+class NeedWithEmbedding(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    need: MatchNeed
+    embedding: NDArray[np.float32] | None
+    embedding_model: str | None
+
+
+class HelperCandidates(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    helpers: list[MatchHelper]
+    embeddings: Embedded
+
+
+class NeedCandidates(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    needs: list[MatchNeed]
+    embeddings: Embedded
+
+
+class TextRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    text: str
+    model: str | None
+    source: str | None
+
+
+class EmbeddingRow(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str
+    vector: NDArray[np.float32]
+    model: str
+    source: str
+
+
+class ProposalItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    helper_id: str
+    score: float
+
+
+class StoredProposal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    region_code: str
+    status: str
+    created_at: datetime
+    created_by: str
+    summary: dict[str, Any]
+    items: list[ProposalItem]
+
+
+class ScreeningContext(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    need: MatchNeed
+    others: list[MatchNeed]
+
+
+# --- conversions --------------------------------------------------------------------------------
+
+
+def _native(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def _need(row: dict[str, Any], paired: bool = False, paired_with: Sequence[str] = ()) -> MatchNeed:
+    return MatchNeed(
+        id=row["id"],
+        household_id=row.get("household_id") or "",
+        village_code=row["village_code"],
+        category=row["category"],
+        kind=row.get("kind"),
+        urgency=row.get("urgency") or "normal",
+        status=row.get("status") or OPEN,
+        created_at=_native(row["created_at"]),
+        amount=float(row.get("amount") or 0.0),
+        title=row.get("title") or "",
+        text=row.get("text") or "",
+        paired=paired,
+        paired_with=tuple(sorted(set(paired_with))),
+    )
+
+
+def _helper(row: dict[str, Any]) -> MatchHelper:
+    days = row.get("fulfil_days")
+    return MatchHelper(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        capabilities=tuple(row.get("capabilities") or ()),
+        service_regions=tuple(row.get("service_regions") or ()),
+        capacity=int(row.get("capacity") or 0),
+        open_claims=max(0, int(row.get("open_claims") or 0)),
+        taken=float(row.get("taken") or 0),
+        completed=float(row.get("completed") or 0),
+        fulfil_days=None if days is None else float(days),
+        paired=bool(row.get("paired")),
+    )
+
+
+def decode_embedding(raw: Any) -> NDArray[np.float32] | None:
+    if not raw or not isinstance(raw, str):
+        return None
+    return np.frombuffer(base64.b64decode(raw), dtype=EMBEDDING_DTYPE).astype(np.float32)
+
+
+def encode_embedding(vector: NDArray[np.float32]) -> str:
+    return base64.b64encode(np.ascontiguousarray(vector, dtype=EMBEDDING_DTYPE).tobytes()).decode()
+
+
+def stack_embeddings(
+    raws: Sequence[Any], models: Sequence[str | None], model: str | None
+) -> Embedded:
+    """One matrix of the embeddings made by `model` (the others count as missing)."""
+    vectors = [
+        decode_embedding(raw) if (model is not None and m == model) else None
+        for raw, m in zip(raws, models, strict=True)
+    ]
+    dim = next((v.shape[0] for v in vectors if v is not None), 0)
+    matrix = np.zeros((len(vectors), dim), dtype=np.float32)
+    has = np.zeros(len(vectors), dtype=bool)
+    for i, v in enumerate(vectors):
+        if v is not None and v.shape[0] == dim:
+            matrix[i] = v
+            has[i] = True
+    return Embedded(model=model, vectors=matrix, has_embedding=has)
+
+
+def village_prefixes(village_code: str) -> list[str]:
+    """The village's code and the codes of the town, county, city and province above it."""
+    return [village_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(village_code)]
+
+
+class MatchingRepository:
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+
+    # --- ranking ---------------------------------------------------------------------------------
+
+    def need(self, need_id: str, prefixes: Sequence[str]) -> NeedWithEmbedding:
+        """A need inside the caller's regions (NotFound outside them), with its embedding."""
+        row = self.graph.read_one(NEED_FOR_MATCHING, id=need_id, prefixes=list(prefixes))
+        if row is None:
+            raise NotFoundError(f"need {need_id} not found", message_zh="未找到该需求")
+        n = row["n"]
+        return NeedWithEmbedding(
+            need=_need(n),
+            embedding=decode_embedding(n.get("embedding")),
+            embedding_model=n.get("embedding_model"),
+        )
+
+    def helpers_for_need(self, need: MatchNeed, model: str | None) -> HelperCandidates:
+        rows = self.graph.read(
+            HELPERS_FOR_NEED,
+            id=need.id,
+            region_codes=village_prefixes(need.village_code),
+            held_statuses=list(HELD_STATUSES),
+        )
+        return HelperCandidates(
+            helpers=[_helper(r) for r in rows],
+            embeddings=stack_embeddings(
+                [r["embedding"] for r in rows], [r["embedding_model"] for r in rows], model
+            ),
+        )
+
+    def helper(self, helper_id: str, model: str | None) -> tuple[MatchHelper, Embedded]:
+        row = self.graph.read_one(
+            HELPER_FOR_MATCHING, id=helper_id, held_statuses=list(HELD_STATUSES)
+        )
+        if row is None:
+            raise NotFoundError(f"helper {helper_id} not found", message_zh="未找到该帮扶主体")
+        return _helper(row), stack_embeddings([row["embedding"]], [row["embedding_model"]], model)
+
+    def needs_for_helper(
+        self,
+        helper_id: str,
+        regions: Sequence[str],
+        categories: Sequence[str],
+        cap: int,
+        model: str | None,
+    ) -> NeedCandidates:
+        """Open candidate needs for a helper in `regions` (see NEEDS_FOR_HELPER_BY_REGION),
+        at most `cap`, without their texts (`need_details` fetches those for the few shown)."""
+        near = [r for r in regions if len(r) >= PREFIX_SEEK_MIN_LENGTH]
+        wide = [r for r in regions if len(r) < PREFIX_SEEK_MIN_LENGTH]
+        rows: list[dict[str, Any]] = []
+        for query, part in (
+            (NEEDS_FOR_HELPER_BY_REGION, near),
+            (NEEDS_FOR_HELPER_BY_CATEGORY, wide),
+        ):
+            if part:
+                rows += self.graph.read(
+                    query, helper_id=helper_id, regions=part, categories=list(categories), cap=cap
+                )
+        seen: set[str] = set()
+        unique = []
+        for r in rows:
+            if r["n"]["id"] not in seen:
+                seen.add(r["n"]["id"])
+                unique.append(r)
+        return NeedCandidates(
+            needs=[_need(r["n"], paired=bool(r["paired"])) for r in unique],
+            embeddings=stack_embeddings(
+                [r["n"].get("embedding") for r in unique],
+                [r["n"].get("embedding_model") for r in unique],
+                model,
+            ),
+        )
+
+    def need_details(self, need_ids: Sequence[str]) -> dict[str, MatchNeed]:
+        rows = self.graph.read(NEED_DETAILS, ids=list(need_ids))
+        return {r["n"]["id"]: _need(r["n"]) for r in rows}
+
+    # --- embeddings ------------------------------------------------------------------------------
+
+    def need_texts(self, after: str, limit: int) -> list[TextRow]:
+        rows = self.graph.read(
+            NEED_TEXTS, after=after, limit=limit, statuses=list(EMBEDDED_STATUSES)
+        )
+        return [TextRow.model_validate(r) for r in rows]
+
+    def helper_texts(self, after: str, limit: int) -> list[TextRow]:
+        return [
+            TextRow.model_validate(r)
+            for r in self.graph.read(HELPER_TEXTS, after=after, limit=limit)
+        ]
+
+    def helper_texts_of(self, helper_ids: Sequence[str]) -> list[TextRow]:
+        return [
+            TextRow.model_validate(r)
+            for r in self.graph.read(HELPER_TEXTS_OF, ids=list(helper_ids))
+        ]
+
+    def _save(self, query: str, rows: Sequence[EmbeddingRow], what: str) -> None:
+        if not rows:
+            return
+        payload = [
+            {
+                "id": r.id,
+                "embedding": encode_embedding(r.vector),
+                "model": r.model,
+                "source": r.source,
+            }
+            for r in rows
+        ]
+        self.graph.write_counted(query, len(payload), what, rows=payload, timeout_s=120)
+
+    def save_need_embeddings(self, rows: Sequence[EmbeddingRow]) -> None:
+        self._save(SAVE_NEED_EMBEDDINGS, rows, "need embeddings")
+
+    def save_helper_embeddings(self, rows: Sequence[EmbeddingRow]) -> None:
+        self._save(SAVE_HELPER_EMBEDDINGS, rows, "helper embeddings")
+
+    # --- history ---------------------------------------------------------------------------------
+
+    def refresh_helper_history(self, at: datetime, chunk: int = 500) -> int:
+        """Recompute every helper's history snapshot, `chunk` helpers per transaction."""
+        after, done = "", 0
+        while True:
+            ids = [r["id"] for r in self.graph.read(HELPER_IDS_AFTER, after=after, limit=chunk)]
+            if not ids:
+                return done
+            self.graph.write_counted(
+                REFRESH_HISTORY, len(ids), "helper history", ids=ids, at=at, timeout_s=300
+            )
+            done += len(ids)
+            after = ids[-1]
+
+    # --- regions (assignment) --------------------------------------------------------------------
+
+    def region_name(self, region_code: str) -> str:
+        row = self.graph.read_one(REGION_EXISTS, code=region_code)
+        if row is None:
+            raise NotFoundError(f"region {region_code} not found", message_zh="未找到该地区")
+        return str(row["name"])
+
+    def count_open_needs(self, region_code: str) -> int:
+        row = self.graph.read_one(COUNT_OPEN_NEEDS_IN_REGION, region_code=region_code)
+        return int(row["open_needs"]) if row else 0
+
+    def open_needs_in_region(self, region_code: str, model: str | None) -> NeedCandidates:
+        """Every open need under `region_code`, read county by county above county level."""
+        if len(region_code) < COUNTY_CODE_LENGTH:
+            parts = [r["code"] for r in self.graph.read(COUNTIES_UNDER, region_code=region_code)]
+        else:
+            parts = [region_code]
+        needs: list[MatchNeed] = []
+        raws: list[Any] = []
+        models: list[str | None] = []
+        for code in parts:
+            for r in self.graph.read(OPEN_NEEDS_IN_REGION, region_code=code, timeout_s=120):
+                n = r["n"]
+                needs.append(_need(n, paired_with=r["paired_with"]))
+                raws.append(n.get("embedding"))
+                models.append(n.get("embedding_model"))
+        return NeedCandidates(needs=needs, embeddings=stack_embeddings(raws, models, model))
+
+    def helpers_for_region(self, region_code: str, model: str | None) -> HelperCandidates:
+        rows = self.graph.read(
+            HELPERS_FOR_REGION,
+            region_code=region_code,
+            held_statuses=list(HELD_STATUSES),
+            timeout_s=120,
+        )
+        return HelperCandidates(
+            helpers=[_helper(r) for r in rows],
+            embeddings=stack_embeddings(
+                [r["embedding"] for r in rows], [r["embedding_model"] for r in rows], model
+            ),
+        )
+
+    # --- proposals -------------------------------------------------------------------------------
+
+    def save_proposal(
+        self,
+        proposal_id: str,
+        region_code: str,
+        created_by: str,
+        created_at: datetime,
+        summary: dict[str, Any],
+        items: Sequence[ProposalItem],
+        chunk: int = 5_000,
+    ) -> None:
+        """Store a proposal and its items; it reads 'writing' until the last chunk landed."""
+        props = {
+            "id": proposal_id,
+            "region_code": region_code,
+            "created_by": created_by,
+            "created_at": created_at,
+            "status": "writing",
+            "summary": json.dumps(summary, ensure_ascii=False, default=str),
+        }
+        rows = self.graph.write(CREATE_PROPOSAL, region_code=region_code, props=props)
+        if not rows:
+            raise NotFoundError(f"region {region_code} not found", message_zh="未找到该地区")
+        payload = [i.model_dump() for i in items]
+        for start in range(0, len(payload), chunk):
+            part = payload[start : start + chunk]
+            self.graph.write_counted(
+                ADD_PROPOSAL_ITEMS,
+                len(part),
+                "proposal items",
+                id=proposal_id,
+                items=part,
+                timeout_s=120,
+            )
+        self.graph.write(FINISH_PROPOSAL, id=proposal_id, status="proposed")
+
+    def proposal(self, proposal_id: str, prefixes: Sequence[str]) -> StoredProposal:
+        row = self.graph.read_one(GET_PROPOSAL, id=proposal_id, prefixes=list(prefixes))
+        if row is None:
+            raise NotFoundError(
+                f"assignment proposal {proposal_id} not found", message_zh="未找到该分配方案"
+            )
+        p = row["p"]
+        return StoredProposal(
+            id=p["id"],
+            region_code=p["region_code"],
+            status=p["status"],
+            created_at=_native(p["created_at"]),
+            created_by=p["created_by"],
+            summary=json.loads(p.get("summary") or "{}"),
+            items=[ProposalItem.model_validate(i) for i in row["items"] if i],
+        )
+
+    # --- screening -------------------------------------------------------------------------------
+
+    def screening_context(self, need_id: str, prefixes: Sequence[str]) -> ScreeningContext:
+        row = self.graph.read_one(SCREENING_CONTEXT, id=need_id, prefixes=list(prefixes))
+        if row is None:
+            raise NotFoundError(f"need {need_id} not found", message_zh="未找到该需求")
+        return ScreeningContext(need=_need(row["n"]), others=[_need(o) for o in row["others"]])

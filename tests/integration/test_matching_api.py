@@ -1,0 +1,286 @@
+"""Matching over real HTTP against the real Neo4j: explained matches, de-identified
+recommendations, assignment proposals and screening, each inside its caller's scope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+
+from bangfu.access import Principal, Role
+from bangfu.settings import get_settings
+from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
+from graph.client import GraphClient
+from graph.models import Need
+from graph.pii import PiiVault
+from graph.repositories import NeedRepository, PairingRepository
+from graph.repositories.matching import MatchingRepository
+from matching.needs import Caller
+from matching.service import MatchingService, RegionTooLargeError
+from tests.integration.conftest import (
+    COUNTY_A,
+    COUNTY_B,
+    VILLAGE_A,
+    VILLAGE_B,
+    Login,
+    MakeUser,
+    bearer,
+)
+from tests.integration.marketplace_data import add_household
+
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+JOB_TEXT = "户主今年45岁，之前的工作因工厂停产中断，希望在县城找到保洁工作，月收入3000元左右。"
+
+
+def need(
+    need_id: str,
+    household: str,
+    village: str,
+    category: NeedCategory = NeedCategory.JOB,
+    text: str = JOB_TEXT,
+    amount: float = 0,
+    status: NeedStatus = NeedStatus.OPEN,
+    urgency: Urgency = Urgency.HIGH,
+) -> Need:
+    return Need(
+        id=need_id,
+        household_id=household,
+        village_code=village,
+        category=category,
+        kind=category.kind,
+        title="就业岗位对接",
+        text=text,
+        amount=amount,
+        urgency=urgency,
+        status=status,
+        created_at=date(2026, 3, 1),
+    )
+
+
+@dataclass
+class World:
+    http: httpx.Client
+    tokens: dict[str, str]
+    graph: GraphClient
+    service: MatchingService
+
+    def call(self, who: str, method: str, path: str, **kwargs: object) -> httpx.Response:
+        headers = bearer(self.tokens[who]) if who != "anonymous" else {}
+        return self.http.request(method, f"/api/v1{path}", headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world(
+    auth_graph: GraphClient,
+    vault: PiiVault,
+    make_user: MakeUser,
+    http: httpx.Client,
+    token_of: Callable[[Login], str],
+) -> Iterator[World]:
+    """Households HA, HA2 (village A, HA paired with unit U1) and HB (village B); open job needs
+    in both villages, a pending near-copy of HA's need, a care need of HA and an implausible
+    micro-credit request. Helpers (conftest): C1 county A, W1 province, D1 city, U1 village A,
+    E1 county B, all offering jobs."""
+    add_household(auth_graph, vault, "HA", VILLAGE_A)
+    add_household(auth_graph, vault, "HA2", VILLAGE_A)
+    add_household(auth_graph, vault, "HB", VILLAGE_B)
+    PairingRepository(auth_graph).pair_helper("U1", "HA")
+    needs = NeedRepository(auth_graph)
+    for n in (
+        need("NA1", "HA", VILLAGE_A),
+        need(
+            "NA2",
+            "HA",
+            VILLAGE_A,
+            text=JOB_TEXT.replace("保洁", "保洁或保安"),
+            status=NeedStatus.PENDING_REVIEW,
+        ),
+        need("NA3", "HA", VILLAGE_A, NeedCategory.CARE, "78岁留守老人，行动不便，需要上门照料。"),
+        need(
+            "NA4",
+            "HA2",
+            VILLAGE_A,
+            NeedCategory.MICRO_CREDIT,
+            "计划养殖生猪，申请扶贫小额信贷8万元。",
+            amount=80_000,
+            status=NeedStatus.PENDING_REVIEW,
+        ),
+        need("NB1", "HB", VILLAGE_B, text=JOB_TEXT + "联系电话13912345678"),
+    ):
+        needs.save(n)
+    service = MatchingService(MatchingRepository(auth_graph), get_settings().matching)
+    service.refresh_history()
+    stats = service.embed_all(refit=True)
+    assert stats.needs_seen == 5 and stats.helpers_embedded == 5
+    logins = {
+        "official_a": make_user(Role.OFFICIAL, region_code=COUNTY_A),
+        "official_b": make_user(Role.OFFICIAL, region_code=COUNTY_B),
+        "field_a": make_user(Role.FIELD_WORKER, region_code=VILLAGE_A),
+        "charity_a": make_user(Role.CHARITY, helper_id="C1"),
+        "unit_a": make_user(Role.HELPER_UNIT, helper_id="U1"),
+        "auditor": make_user(Role.AUDITOR),
+        "admin": make_user(Role.ADMIN),
+    }
+    yield World(
+        http=http,
+        tokens={k: token_of(v) for k, v in logins.items()},
+        graph=auth_graph,
+        service=service,
+    )
+
+
+def test_matches_rank_helpers_and_explain_every_score(world: World) -> None:
+    response = world.call("official_a", "GET", "/needs/NA1/matches")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["need_id"] == "NA1" and body["text_model"].startswith("tfidf-")
+    ranked = [item["helper_id"] for item in body["items"]]
+    # The village's paired unit first; the county B enterprise is no candidate.
+    assert ranked[0] == "U1"
+    assert set(ranked) == {"U1", "C1", "W1", "D1"}
+    assert body["candidates"] == 4 and body["excluded_full"] == 0
+    for item in body["items"]:
+        assert len(item["factors"]) == 9
+        assert sum(f["contribution"] for f in item["factors"]) == pytest.approx(
+            item["score"], abs=1e-2
+        )
+        assert all(f["label_zh"] and f["label_en"] for f in item["factors"])
+    top = {f["factor"]: f["value"] for f in body["items"][0]["factors"]}
+    assert top["pairing"] == 1.0 and top["proximity"] == 1.0
+    assert body["items"][0]["paired"] is True
+
+    # A care need: nobody offers care, the paired unit is still a candidate (category fit 0).
+    care = world.call("field_a", "GET", "/needs/NA3/matches").json()
+    assert [i["helper_id"] for i in care["items"]] == ["U1"]
+    fit = {f["factor"]: f["value"] for f in care["items"][0]["factors"]}
+    assert fit["category_fit"] == 0.0
+
+    assert world.call("admin", "GET", "/needs/NB1/matches").status_code == 200
+    assert world.call("official_b", "GET", "/needs/NA1/matches").status_code == 404
+    assert world.call("charity_a", "GET", "/needs/NA1/matches").status_code == 403
+    assert world.call("auditor", "GET", "/needs/NA1/matches").status_code == 403
+    assert world.call("anonymous", "GET", "/needs/NA1/matches").status_code == 401
+    pending = world.call("official_a", "GET", "/needs/NA2/matches")
+    assert pending.status_code == 409 and pending.json()["error"]["code"] == "need_not_open"
+    assert world.call("official_a", "GET", "/needs/NOPE/matches").status_code == 404
+    assert world.call("official_a", "GET", "/needs/bad%20id/matches").status_code == 422
+    assert world.call("official_a", "GET", "/needs/NA1/matches?limit=0").status_code == 422
+
+
+def test_a_need_without_an_embedding_gets_one_once(world: World) -> None:
+    NeedRepository(world.graph).save(need("NA5", "HA2", VILLAGE_A))
+    repo = MatchingRepository(world.graph)
+    assert repo.need("NA5", [""]).embedding is None
+    assert world.call("official_a", "GET", "/needs/NA5/matches").status_code == 200
+    stored = repo.need("NA5", [""])
+    assert stored.embedding is not None and stored.embedding_model is not None
+    # The batch finds nothing left to do, until a text changes.
+    assert world.service.embed_all().needs_embedded == 0
+    NeedRepository(world.graph).save(need("NA5", "HA2", VILLAGE_A, text="希望找到电商客服工作"))
+    assert world.service.embed_all().needs_embedded == 1
+
+
+def test_recommendations_are_for_the_helper_itself_and_de_identified(world: World) -> None:
+    response = world.call("unit_a", "GET", "/helpers/U1/recommendations")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    ids = [item["id"] for item in body["items"]]
+    # Open needs of village A: the job need, and the paired household's care need.
+    assert set(ids) == {"NA1", "NA3"} and ids[0] == "NA1"
+    assert all(item["paired"] for item in body["items"])
+    for item in body["items"]:
+        assert "household_id" not in item and len(item["factors"]) == 9
+    assert body["remaining_capacity"] == 10
+
+    # The county B enterprise's view through an admin shows NB1 with the phone blanked.
+    admin = world.call("admin", "GET", "/helpers/E1/recommendations").json()
+    assert [i["id"] for i in admin["items"]] == ["NB1"]
+    assert not PHONE.search(admin["items"][0]["text"])
+
+    # Officials see what a helper is shown inside their own region only.
+    province_wide = world.call("official_a", "GET", "/helpers/W1/recommendations").json()
+    assert {i["id"] for i in province_wide["items"]} == {"NA1"}
+    assert world.call("official_b", "GET", "/helpers/U1/recommendations").status_code == 404
+    assert world.call("charity_a", "GET", "/helpers/U1/recommendations").status_code == 404
+    assert world.call("charity_a", "GET", "/helpers/C1/recommendations").status_code == 200
+    assert world.call("auditor", "GET", "/helpers/C1/recommendations").status_code == 403
+    assert world.call("admin", "GET", "/helpers/NOPE/recommendations").status_code == 404
+
+
+def test_capacity_counts_held_claims_until_the_history_snapshot(world: World) -> None:
+    def remaining() -> int:
+        body = world.call("charity_a", "GET", "/helpers/C1/recommendations").json()
+        return int(body["remaining_capacity"])
+
+    needs = NeedRepository(world.graph)
+    held = need("NA6", "HA2", VILLAGE_A, status=NeedStatus.CLAIMED)
+    needs.save(held.model_copy(update={"claimed_by": "C1"}))
+    assert remaining() == 9
+    # Fulfilled since the last snapshot: still counted (errs on the full side) until the refresh.
+    done = held.model_copy(update={"claimed_by": "C1", "status": NeedStatus.FULFILLED})
+    needs.save(done)
+    assert remaining() == 9
+    world.service.refresh_history()
+    assert remaining() == 10
+
+
+def test_an_assignment_proposal_claims_nothing(world: World) -> None:
+    created = world.call("official_a", "POST", "/assignments", json={"region_code": COUNTY_A})
+    assert created.status_code == 201, created.text
+    proposal = created.json()
+    assert proposal["status"] == "proposed" and proposal["region_code"] == COUNTY_A
+    summary = proposal["summary"]
+    assert summary["capacity_violations"] == 0
+    assert summary["needs"] == 2 and summary["assigned"] == 2  # NA1 and NA3 (via pairing)
+    assignment = {i["need_id"]: i["helper_id"] for i in proposal["items"]}
+    assert assignment == {"NA1": "U1", "NA3": "U1"}
+
+    fetched = world.call("official_a", "GET", f"/assignments/{proposal['id']}")
+    assert fetched.status_code == 200 and fetched.json()["items"] == proposal["items"]
+    assert world.call("official_b", "GET", f"/assignments/{proposal['id']}").status_code == 404
+    # Nothing was claimed: the needs are still open.
+    need_view = world.call("official_a", "GET", "/needs/NA1").json()
+    assert need_view["need"]["status"] == "open" and need_view["need"]["holder_id"] is None
+
+    assert (
+        world.call("official_b", "POST", "/assignments", json={"region_code": COUNTY_A})
+    ).status_code == 404
+    assert (
+        world.call("field_a", "POST", "/assignments", json={"region_code": VILLAGE_A})
+    ).status_code == 403
+    assert (
+        world.call("admin", "POST", "/assignments", json={"region_code": "440299"})
+    ).status_code == 404
+    assert (
+        world.call("official_a", "POST", "/assignments", json={"region_code": "4x"})
+    ).status_code == 422
+    assert (
+        world.call(
+            "official_a", "POST", "/assignments", json={"region_code": COUNTY_A, "status": "x"}
+        )
+    ).status_code == 422
+
+    official = Principal(user_id="o", username="o", role=Role.OFFICIAL, region_code=COUNTY_A)
+    caller = Caller(principal=official, prefixes=(COUNTY_A,))
+    with pytest.raises(RegionTooLargeError):
+        world.service.propose_assignment(caller, COUNTY_A, max_needs=1)
+    assert datetime.fromisoformat(proposal["created_at"]) <= datetime.now(UTC)
+
+
+def test_screening_flags_duplicates_and_implausible_amounts(world: World) -> None:
+    duplicate = world.call("official_a", "GET", "/needs/NA2/screening")
+    assert duplicate.status_code == 200, duplicate.text
+    flags = duplicate.json()["flags"]
+    assert [(f["kind"], f["related_need_id"]) for f in flags] == [("duplicate_household", "NA1")]
+    assert flags[0]["reason_zh"] and flags[0]["reason"]
+
+    amount = world.call("field_a", "GET", "/needs/NA4/screening").json()["flags"]
+    assert [f["kind"] for f in amount] == ["amount_too_high"]
+
+    assert world.call("official_a", "GET", "/needs/NA3/screening").json()["flags"] == []
+    assert world.call("official_b", "GET", "/needs/NA2/screening").status_code == 404
+    assert world.call("charity_a", "GET", "/needs/NA2/screening").status_code == 403
