@@ -13,6 +13,7 @@ Every failure prints one actionable line and exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -294,12 +295,15 @@ def stop(name: str) -> None:
         pid_file.unlink(missing_ok=True)
         print(f"{name} not running")
         return
-    os.killpg(pid, signal.SIGTERM)
+    # The process may exit between any two of these steps: that is the goal, not an error.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and pid_alive(pid_file):
         time.sleep(0.3)
     if pid_alive(pid_file):
-        os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     print(f"{name} stopped")
 
