@@ -203,7 +203,8 @@ class ProposalItemView(View):
 
 
 class ProposalView(View):
-    """A proposal: nothing is claimed until an official accepts it."""
+    """A proposal: nothing is claimed until an official accepts it. Items come a page at a time
+    (a province-wide proposal from the command line holds ~190k)."""
 
     id: str
     region_code: str
@@ -212,9 +213,18 @@ class ProposalView(View):
     created_by: str
     summary: AssignmentSummary
     items: list[ProposalItemView]
+    items_total: int
+    page: int
+    page_size: int
 
     @classmethod
-    def of(cls, p: AssignmentProposal) -> ProposalView:
+    def of(cls, p: AssignmentProposal, page: int = 1, page_size: int = 100) -> ProposalView:
+        """`p.items` holds either every item (a fresh proposal: the page is cut here) or the
+        requested page already (a stored one)."""
+        items = p.items
+        if len(items) == p.items_total:
+            items = sorted(items, key=lambda i: i.need_id)
+            items = items[(page - 1) * page_size : page * page_size]
         return cls(
             id=p.id,
             region_code=p.region_code,
@@ -224,8 +234,11 @@ class ProposalView(View):
             summary=p.summary,
             items=[
                 ProposalItemView(need_id=i.need_id, helper_id=i.helper_id, score=i.score)
-                for i in p.items
+                for i in items
             ],
+            items_total=p.items_total,
+            page=page,
+            page_size=page_size,
         )
 
 

@@ -43,6 +43,7 @@ from matching.ranking import (
     eligible_pairs,
     pair_scores,
     pair_values,
+    proximity_levels,
 )
 
 FloatArray = NDArray[np.float64]
@@ -177,8 +178,6 @@ def with_embeddings(data: MatchingData, encoder: Encoder) -> tuple[MatchingData,
 def relevance(data: MatchingData, need_idx: IntArray, helper_idx: IntArray) -> FloatArray:
     """The hidden p_ij of each pair (see the module docstring)."""
     can = data.helpers.capabilities[helper_idx, data.needs.category[need_idx]]
-    from matching.ranking import proximity_levels  # noqa: PLC0415 - keeps the import list short
-
     serves = proximity_levels(data.needs.village[need_idx], helper_idx, data.helpers.region_keys)
     return np.asarray(
         can * (serves > 0) * data.quality[helper_idx] * data.on_time[helper_idx], dtype=np.float64
@@ -562,7 +561,11 @@ def format_report(report: EvaluationReport) -> str:
         )
     if report.learning is not None:
         lr = report.learning
-        verdict = "adopted 采用" if lr.adopted else "not adopted 不采用 (hand-set weights stay)"
+        verdict = (
+            "better: would be switched on 可启用 (in production once outcomes are recorded)"
+            if lr.adopted
+            else "not better: hand-set weights stay 保留人工权重"
+        )
         learned = ", ".join(f"{f.value} {getattr(lr.learned, f.value):g}" for f in _LEARNED)
         lines += [
             "",

@@ -193,7 +193,8 @@ class AssignmentProposal(BaseModel):
     created_at: datetime
     created_by: str
     summary: AssignmentSummary
-    items: list[ProposalItem]
+    items: list[ProposalItem]  # all of them, or one page of a stored proposal
+    items_total: int
 
 
 @dataclass(frozen=True)
@@ -512,10 +513,13 @@ class MatchingService:
             created_by=caller.principal.user_id,
             summary=summary,
             items=items,
+            items_total=len(items),
         )
 
-    def proposal(self, caller: Caller, proposal_id: str) -> AssignmentProposal:
-        stored: StoredProposal = self.repo.proposal(proposal_id, caller.prefixes)
+    def proposal(
+        self, caller: Caller, proposal_id: str, skip: int = 0, limit: int = 100
+    ) -> AssignmentProposal:
+        stored: StoredProposal = self.repo.proposal(proposal_id, caller.prefixes, skip, limit)
         return AssignmentProposal(
             id=stored.id,
             region_code=stored.region_code,
@@ -524,6 +528,7 @@ class MatchingService:
             created_by=stored.created_by,
             summary=AssignmentSummary.model_validate(stored.summary),
             items=stored.items,
+            items_total=stored.items_total,
         )
 
     # --- screening -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from api.deps import caller_for
+from api.deps import Pagination, caller_for
 from api.matching import (
     AssignmentRequest,
     HelperRecommendationsView,
@@ -61,15 +61,20 @@ def propose_assignment(
 ) -> ProposalView:
     """A capacity-constrained, village-fair assignment of the region's open needs, stored as a
     proposal (分配方案) for an official to accept; nothing is claimed. Computed at once for
-    regions up to `sync_assignment_max_needs` open needs (409 region_too_large above)."""
+    regions up to `sync_assignment_max_needs` open needs (409 region_too_large above). The
+    answer carries the summary and the first 100 items; GET pages through the rest."""
     return ProposalView.of(
         matching.propose_assignment(caller, body.region_code, body.top_k, body.min_share)
     )
 
 
 @router.get("/assignments/{proposal_id}", response_model=ProposalView)
-def get_assignment(proposal_id: RecordId, caller: Proposer, matching: Matching) -> ProposalView:
-    return ProposalView.of(matching.proposal(caller, proposal_id))
+def get_assignment(
+    proposal_id: RecordId, caller: Proposer, matching: Matching, page: Pagination
+) -> ProposalView:
+    """A stored proposal with one page of its items (in need id order)."""
+    result = matching.proposal(caller, proposal_id, page.skip, page.page_size)
+    return ProposalView.of(result, page.page, page.page_size)
 
 
 @router.get("/needs/{need_id}/screening", response_model=ScreeningView)

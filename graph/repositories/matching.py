@@ -108,11 +108,13 @@ RETURN """
 # Open needs of the helper's categories in $regions (its service regions cut to the caller's
 # scope), plus the open needs of households it is paired with, whatever their category.
 # Two shapes, chosen by the width of the regions (measured at province scale, 30 helpers each,
-# warm): below the province, one prefix seek on the village-code index per region (village-level
-# units p50 5 ms, town 7 ms, county 36 ms, city ~190 ms); for a province-wide helper one seek per
-# category on the category index (100k+ candidates: ~450 ms), where a prefix of "44" would read
-# every need. Above $cap candidates the most urgent and longest-waiting $cap are kept: urgency and
-# waiting are what set apart needs of one category for one helper; numpy scores the rest.
+# warm, on the shared 2-core machine): below the province, one prefix seek on the village-code
+# index per region (village-level units p50 7 ms, town 13 ms, county 47 ms, city ~190 ms); for a
+# province-wide helper, whose prefix "44" would read every need, a walk of the urgency_rank
+# index that stops at $cap (p50 ~250 ms, against ~450 ms seeking each category and sorting all
+# 100k+ candidates; the same needs come back). Above $cap candidates the most urgent and
+# longest-waiting $cap are kept: urgency and waiting are what set apart needs of one category
+# for one helper; numpy scores the rest.
 NEEDS_FOR_HELPER_HEAD = """
 MATCH (h:Helper {id: $helper_id})
 WITH h, [(h)-[:PAIRED_WITH]->(x:Household) | x.id]
@@ -150,14 +152,16 @@ CALL (paired_ids) {
     + NEEDS_FOR_HELPER_TAIL
 )
 
-NEEDS_FOR_HELPER_BY_CATEGORY = (
+# Province-wide: walk the urgency_rank index in order (critical first) and stop once $cap open
+# needs of the helper's categories are found; ties are ordered by waiting time within a rank.
+NEEDS_FOR_HELPER_BY_URGENCY = (
     NEEDS_FOR_HELPER_HEAD
     + """
 CALL (paired_ids) {
-  UNWIND $categories AS category
-  MATCH (n:Need) USING INDEX n:Need(category)
-  WHERE n.category = category AND n.status = 'open'
+  MATCH (n:Need) USING INDEX n:Need(urgency_rank)
+  WHERE n.urgency_rank >= 0 AND n.status = 'open' AND n.category IN $categories
     AND any(code IN $regions WHERE n.village_code STARTS WITH code)
+  WITH n ORDER BY n.urgency_rank, n.created_at, n.id LIMIT $cap
   RETURN n
 """
     + NEEDS_OF_PAIRED
@@ -165,7 +169,7 @@ CALL (paired_ids) {
     + NEEDS_FOR_HELPER_TAIL
 )
 
-# Regions at or above this code length are searched by prefix; shorter (the province) by category.
+# Regions at or above this code length are searched by prefix; shorter (the province) by urgency.
 PREFIX_SEEK_MIN_LENGTH = 4
 COUNTY_CODE_LENGTH = 6
 
@@ -298,11 +302,17 @@ FINISH_PROPOSAL = "MATCH (p:AssignmentProposal {id: $id}) SET p.status = $status
 GET_PROPOSAL = """
 MATCH (p:AssignmentProposal {id: $id})
 WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
-OPTIONAL MATCH (p)-[x:PROPOSES]->(n:Need)
-WITH p, x, n ORDER BY n.id
-RETURN p {.*} AS p,
-       collect(CASE WHEN n IS NULL THEN null
-               ELSE {need_id: n.id, helper_id: x.helper_id, score: x.score} END) AS items
+CALL (p) {
+  MATCH (p)-[x:PROPOSES]->(:Need)
+  RETURN count(x) AS total
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[x:PROPOSES]->(n:Need)
+  WITH x, n ORDER BY n.id SKIP $skip LIMIT $limit
+  RETURN collect(CASE WHEN n IS NULL THEN null
+                 ELSE {need_id: n.id, helper_id: x.helper_id, score: x.score} END) AS items
+}
+RETURN p {.*} AS p, total, items
 """
 
 # --- screening -----------------------------------------------------------------------------------
@@ -431,7 +441,8 @@ class StoredProposal(BaseModel):
     created_at: datetime
     created_by: str
     summary: dict[str, Any]
-    items: list[ProposalItem]
+    items: list[ProposalItem]  # one page, in need id order
+    items_total: int
 
 
 class ScreeningContext(BaseModel):
@@ -571,7 +582,7 @@ class MatchingRepository:
         rows: list[dict[str, Any]] = []
         for query, part in (
             (NEEDS_FOR_HELPER_BY_REGION, near),
-            (NEEDS_FOR_HELPER_BY_CATEGORY, wide),
+            (NEEDS_FOR_HELPER_BY_URGENCY, wide),
         ):
             if part:
                 rows += self.graph.read(
@@ -731,8 +742,12 @@ class MatchingRepository:
             )
         self.graph.write(FINISH_PROPOSAL, id=proposal_id, status="proposed")
 
-    def proposal(self, proposal_id: str, prefixes: Sequence[str]) -> StoredProposal:
-        row = self.graph.read_one(GET_PROPOSAL, id=proposal_id, prefixes=list(prefixes))
+    def proposal(
+        self, proposal_id: str, prefixes: Sequence[str], skip: int = 0, limit: int = 100
+    ) -> StoredProposal:
+        row = self.graph.read_one(
+            GET_PROPOSAL, id=proposal_id, prefixes=list(prefixes), skip=skip, limit=limit
+        )
         if row is None:
             raise NotFoundError(
                 f"assignment proposal {proposal_id} not found", message_zh="未找到该分配方案"
@@ -746,6 +761,7 @@ class MatchingRepository:
             created_by=p["created_by"],
             summary=json.loads(p.get("summary") or "{}"),
             items=[ProposalItem.model_validate(i) for i in row["items"] if i],
+            items_total=int(row["total"]),
         )
 
     # --- screening -------------------------------------------------------------------------------

@@ -204,6 +204,9 @@ def test_recommendations_are_for_the_helper_itself_and_de_identified(world: Worl
     # Officials see what a helper is shown inside their own region only.
     province_wide = world.call("official_a", "GET", "/helpers/W1/recommendations").json()
     assert {i["id"] for i in province_wide["items"]} == {"NA1"}
+    # The province-wide federation through an admin: the whole province, most urgent first.
+    everywhere = world.call("admin", "GET", "/helpers/W1/recommendations").json()
+    assert {i["id"] for i in everywhere["items"]} == {"NA1", "NB1"}
     assert world.call("official_b", "GET", "/helpers/U1/recommendations").status_code == 404
     assert world.call("charity_a", "GET", "/helpers/U1/recommendations").status_code == 404
     assert world.call("charity_a", "GET", "/helpers/C1/recommendations").status_code == 200
@@ -239,8 +242,11 @@ def test_an_assignment_proposal_claims_nothing(world: World) -> None:
     assignment = {i["need_id"]: i["helper_id"] for i in proposal["items"]}
     assert assignment == {"NA1": "U1", "NA3": "U1"}
 
+    assert proposal["items_total"] == 2 and proposal["page"] == 1
     fetched = world.call("official_a", "GET", f"/assignments/{proposal['id']}")
     assert fetched.status_code == 200 and fetched.json()["items"] == proposal["items"]
+    second = world.call("official_a", "GET", f"/assignments/{proposal['id']}?page=2&page_size=1")
+    assert second.json()["items"] == proposal["items"][1:] and second.json()["items_total"] == 2
     assert world.call("official_b", "GET", f"/assignments/{proposal['id']}").status_code == 404
     # Nothing was claimed: the needs are still open.
     need_view = world.call("official_a", "GET", "/needs/NA1").json()
