@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bangfu.identity import mask_national_id, mask_phone
 from bangfu.vocabulary import label_zh
-from graph.claims import BrowsedNeed, LedgerEntry, NeedEvent
+from graph.claims import BrowsedNeed, LedgerEntry, NeedEvent, NeedPage
 from graph.models import Household, Need, Person
 
 # An 18-character ID number or an 11-digit mobile number typed into free text.
@@ -125,6 +125,16 @@ class CardPage(View):
     page: int
     page_size: int
 
+    @classmethod
+    def of(cls, result: NeedPage, page: int, page_size: int) -> CardPage:
+        return cls(
+            items=[NeedCard.of_browsed(i) for i in result.items],
+            total=result.total,
+            has_more=result.has_more,
+            page=page,
+            page_size=page_size,
+        )
+
 
 class RecordPage(View):
     items: list[NeedRecord]
@@ -132,6 +142,16 @@ class RecordPage(View):
     has_more: bool
     page: int
     page_size: int
+
+    @classmethod
+    def of(cls, result: NeedPage, page: int, page_size: int) -> RecordPage:
+        return cls(
+            items=[NeedRecord.of(i.need, i.pledged_total, i.village_name) for i in result.items],
+            total=result.total,
+            has_more=result.has_more,
+            page=page,
+            page_size=page_size,
+        )
 
 
 class EventView(View):

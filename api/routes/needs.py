@@ -84,14 +84,7 @@ def browse_market(
         skip=page.skip,
         limit=page.page_size,
     )
-    result = needs.browse(caller, query)
-    return CardPage(
-        items=[NeedCard.of_browsed(i) for i in result.items],
-        total=result.total,
-        has_more=result.has_more,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return CardPage.of(needs.browse(caller, query), page.page, page.page_size)
 
 
 @router.get("/market/claims", response_model=CardPage)
@@ -108,14 +101,7 @@ def my_claims(caller: Holder, needs: Needs, page: Pagination) -> CardPage:
         skip=page.skip,
         limit=page.page_size,
     )
-    result = needs.browse(caller, query)
-    return CardPage(
-        items=[NeedCard.of_browsed(i) for i in result.items],
-        total=result.total,
-        has_more=result.has_more,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return CardPage.of(needs.browse(caller, query), page.page, page.page_size)
 
 
 @router.get("/market/needs/{need_id}", response_model=NeedCard)
@@ -148,14 +134,7 @@ def list_needs(
         skip=page.skip,
         limit=page.page_size,
     )
-    result = needs.browse(caller, query)
-    return RecordPage(
-        items=[NeedRecord.of(i.need, i.pledged_total, i.village_name) for i in result.items],
-        total=result.total,
-        has_more=result.has_more,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return RecordPage.of(needs.browse(caller, query), page.page, page.page_size)
 
 
 @router.get("/needs/{need_id}", response_model=NeedDetail)
