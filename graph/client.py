@@ -8,7 +8,7 @@ become the project's own so nothing above graph/ sees `neo4j.exceptions`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -131,21 +131,6 @@ class GraphClient:
                     ),
                 )
             return written
-
-        work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
-        with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
-            session.execute_write(work)
-
-    def write_many(
-        self,
-        statements: Sequence[tuple[str, Mapping[str, Any]]],
-        timeout_s: float | None = None,
-    ) -> None:
-        """Run several statements in one transaction: all of them land, or none."""
-
-        def work(tx: ManagedTransaction) -> None:
-            for query, params in statements:
-                tx.run(query, dict(params)).consume()
 
         work = neo4j.unit_of_work(timeout=timeout_s or self.timeout_s)(work)
         with translated_errors(), self._session(neo4j.WRITE_ACCESS) as session:
