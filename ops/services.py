@@ -139,7 +139,13 @@ def ensure_neo4j_jars() -> None:
 
 
 # Debian packages the project needs, by the command that proves each is there.
-SYSTEM_PACKAGES = {"redis-server": "redis-server", "docker-compose": "docker-compose"}
+# Chromium is the browser the page tests drive through Playwright (its own download is not
+# reachable here).
+SYSTEM_PACKAGES = {
+    "redis-server": "redis-server",
+    "docker-compose": "docker-compose",
+    "chromium": "chromium",
+}
 
 
 def ensure_system_packages() -> None:
