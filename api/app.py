@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import (
@@ -16,6 +17,9 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
+from api.pages import login as login_pages
+from api.pages import market as market_pages
+from api.pages.render import STATIC_DIR
 from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
@@ -120,6 +124,10 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    # Web pages (api/pages/): outside /api/, so their errors are pages rather than JSON.
+    for page_router in (login_pages.router, market_pages.router):
+        app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -199,6 +199,19 @@ class AuthService:
             raise _bad_token("the user's role has changed")
         return self.principal_of(user)
 
+    def principal_by_id(self, user_id: str, role: str) -> Principal:
+        """The principal of a web-page session: the same checks as `authenticate` makes for a
+        token (the user exists, is active and still has the session's role)."""
+        try:
+            user = self.users.get(user_id)
+        except NotFoundError:
+            raise _bad_token("the user no longer exists") from None
+        if not user.active:
+            raise _bad_token("the user is deactivated")
+        if role != user.role.value:
+            raise _bad_token("the user's role has changed")
+        return self.principal_of(user)
+
     def principal_of(self, user: User) -> Principal:
         service_regions: tuple[str, ...] = ()
         if user.role.is_helper and user.helper_id is not None:

@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.pages.render import error_page, is_page_request
 from bangfu.errors import (
     AuthenticationError,
     BangfuError,
@@ -136,18 +137,29 @@ def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BangfuError)
-    async def _bangfu_error(request: Request, exc: BangfuError) -> JSONResponse:
+    async def _bangfu_error(request: Request, exc: BangfuError) -> Response:
         status = status_of(exc)
         if status >= 500:
             log.warning(
                 "request %s failed: %s", getattr(request.state, "request_id", "-"), exc.code
             )
+        if is_page_request(request):
+            return error_page(request, status, exc.message, exc.message_zh, exc.code)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.message_zh, request), status, headers_of(exc)
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if is_page_request(request):
+            fields = ", ".join(f["path"] for f in _validation_fields(exc))
+            return error_page(
+                request,
+                422,
+                f"invalid input: {fields}",
+                f"输入无效：{fields}",
+                InvalidInputError.code,
+            )
         body = error_body(
             InvalidInputError.code,
             "the request is invalid: see fields",
@@ -158,7 +170,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page_request(request) and exc.status_code in _HTTP_ZH:
+            code = _HTTP_CODES[exc.status_code]
+            return error_page(
+                request, exc.status_code, code.replace("_", " "), _HTTP_ZH[exc.status_code], code
+            )
         if exc.status_code == 400:
             # FastAPI's answer to a body it cannot parse at all (not UTF-8, a broken multipart
             # form; broken JSON syntax is already a validation error): invalid input, so the
@@ -177,13 +194,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, exc.status_code, exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         # The type name only: messages of unexpected errors may carry personal data.
         log.error(
             "request %s raised %s", getattr(request.state, "request_id", "-"), type(exc).__name__
         )
         # This answer comes from outside the request-id middleware: set the header here.
         rid = getattr(request.state, "request_id", None)
+        if is_page_request(request):
+            page = error_page(request, 500, "internal error", "服务器内部错误", "internal")
+            if rid:
+                page.headers["X-Request-ID"] = rid
+            return page
         return JSONResponse(
             error_body("internal", "internal error", "服务器内部错误", request),
             500,

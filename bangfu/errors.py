@@ -90,3 +90,11 @@ class ServiceUnavailableError(BangfuError):
 
     code = "service_unavailable"
     message_zh = "服务暂不可用"
+
+
+class CsrfError(PermissionDeniedError):
+    """A web form came back without the token of the session that rendered it (a forged
+    cross-site request, or a page left open past the session)."""
+
+    code = "csrf_failed"
+    message_zh = "表单已失效（安全校验未通过），请重新打开页面后再提交"

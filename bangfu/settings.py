@@ -96,6 +96,10 @@ class ApiSettings(BaseSettings):
     model_config = _config("BANGFU_API_")
     # Larger request bodies are refused with 413 before the app reads them.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Web pages: a signed-in session ends after this long without a request (sliding), and its
+    # cookie carries the Secure flag when set (behind HTTPS in production; plain HTTP locally).
+    session_idle_minutes: int = Field(default=120, gt=0, le=24 * 60)
+    session_cookie_secure: bool = False
 
 
 class WorkerSettings(BaseSettings):

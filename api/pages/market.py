@@ -1,0 +1,167 @@
+"""Pages of charities, federations and helper units: browse open needs, open one, claim it,
+report progress and fulfilment; recommended needs with reasons. Every need is a NeedCard, the
+de-identified view the API gives these roles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Needs
+from api.matching import HelperRecommendationsView, Matching
+from api.pages.deps import CheckedForm, page_caller_for
+from api.pages.filters import PAGE_SIZE, NeedFilter
+from api.pages.forms import parse_form
+from api.pages.i18n import lang_of
+from api.pages.render import redirect, render
+from api.policy import Action
+from api.views import CardPage, NeedCard
+from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
+from graph.claims import NeedQuery
+from matching.lifecycle import NeedAction
+from matching.needs import Caller
+
+router = APIRouter(include_in_schema=False)
+
+Browser = Annotated[Caller, Depends(page_caller_for(Action.BROWSE_NEEDS))]
+Claimant = Annotated[Caller, Depends(page_caller_for(Action.CLAIM_NEED))]
+Holder = Annotated[Caller, Depends(page_caller_for(Action.UPDATE_CLAIM))]
+Recommended = Annotated[Caller, Depends(page_caller_for(Action.VIEW_RECOMMENDATIONS))]
+MAX_RECOMMENDED = 20
+
+
+class ProgressForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class FulfilForm(BaseModel):
+    """The API's Fulfilment without evidence upload (the API's POST /evidence takes files)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=2, max_length=1000)
+    amount: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+def _choices() -> dict[str, list[str]]:
+    return {
+        "categories": [c.value for c in NeedCategory],
+        "urgencies": [u.value for u in Urgency],
+        "sorts": ["newest", "oldest", "urgency", "amount"],
+    }
+
+
+@router.get("/market")
+def market(
+    request: Request,
+    caller: Browser,
+    needs: Needs,
+    filters: Annotated[NeedFilter, Query()],
+) -> Response:
+    query = NeedQuery(
+        category=filters.category,
+        urgency=filters.urgency,
+        region_code=filters.region,
+        text=filters.q,
+        sort=filters.sort,
+        skip=filters.skip,
+        limit=PAGE_SIZE,
+    )
+    page = CardPage.of(needs.browse(caller, query), filters.page, PAGE_SIZE)
+    context = {"page": page, "filters": filters, **_choices()}
+    return render(request, "market.html", context)
+
+
+@router.get("/market/claims")
+def my_claims(
+    request: Request, caller: Holder, needs: Needs, page: Annotated[int, Query(ge=1, le=10_000)] = 1
+) -> Response:
+    query = NeedQuery(
+        statuses=(
+            NeedStatus.CLAIMED,
+            NeedStatus.IN_PROGRESS,
+            NeedStatus.FULFILLED,
+            NeedStatus.CONFIRMED,
+        ),
+        holder_id=caller.principal.helper_id,
+        skip=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    cards = CardPage.of(needs.browse(caller, query), page, PAGE_SIZE)
+    return render(request, "claims.html", {"page": cards})
+
+
+@router.get("/market/recommended")
+def recommended(request: Request, caller: Recommended, matching: Matching) -> Response:
+    helper_id = caller.principal.helper_id or ""
+    view = HelperRecommendationsView.of(
+        matching.recommendations_for_helper(caller, helper_id, MAX_RECOMMENDED)
+    )
+    return render(request, "recommended.html", {"view": view})
+
+
+def _need_page(
+    request: Request,
+    card: NeedCard,
+    caller: Caller,
+    form: Mapping[str, object] | None = None,
+    status: int = 200,
+) -> Response:
+    context = {
+        "need": card,
+        "mine": card.holder_id is not None and card.holder_id == caller.principal.helper_id,
+        "can_claim": caller.principal.role.is_helper,
+        "fulfil": form or {"values": {}, "errors": {}},
+        "done": request.query_params.get("done"),
+    }
+    return render(request, "market_need.html", context, status)
+
+
+@router.get("/market/needs/{need_id}")
+def market_need(request: Request, need_id: str, caller: Browser, needs: Needs) -> Response:
+    need, pledged = needs.get(caller, need_id)
+    return _need_page(request, NeedCard.of(need, pledged), caller)
+
+
+@router.post("/market/needs/{need_id}/claim")
+def claim(
+    request: Request, need_id: str, form: CheckedForm, caller: Claimant, needs: Needs
+) -> Response:
+    needs.claim(caller, need_id)
+    return redirect(request, f"/market/needs/{need_id}?done=claimed_ok")
+
+
+@router.post("/market/needs/{need_id}/start")
+def start(
+    request: Request, need_id: str, form: CheckedForm, caller: Holder, needs: Needs
+) -> Response:
+    result = parse_form(ProgressForm, form, lang_of(request))
+    note = result.model.note if result.model else None
+    needs.report(caller, need_id, NeedAction.START, note=note)
+    return redirect(request, f"/market/needs/{need_id}?done=started_ok")
+
+
+@router.post("/market/needs/{need_id}/fulfil")
+def fulfil(
+    request: Request, need_id: str, form: CheckedForm, caller: Holder, needs: Needs
+) -> Response:
+    result = parse_form(FulfilForm, form, lang_of(request))
+    if result.model is None:
+        need, pledged = needs.get(caller, need_id)
+        fulfil_form = {"values": result.values, "errors": result.errors}
+        return _need_page(request, NeedCard.of(need, pledged), caller, fulfil_form, 422)
+    needs.report(
+        caller,
+        need_id,
+        NeedAction.FULFIL,
+        note=result.model.note,
+        amount=result.model.amount,
+        evidence_name=None,
+    )
+    return redirect(request, f"/market/needs/{need_id}?done=fulfilled_ok")

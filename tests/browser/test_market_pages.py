@@ -1,0 +1,78 @@
+"""Charities, federations and helper units in the browser: browse, open, claim, report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bangfu.access import Role
+from bangfu.vocabulary import HelperKind, NeedCategory
+from graph.client import GraphClient
+from graph.models import Helper
+from graph.pii import PiiVault
+from graph.repositories import HelperRepository
+from tests.browser.conftest import OpenPage, sign_in, submit, visit
+from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
+from tests.integration.marketplace_data import add_household, add_need
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def market(auth_graph: GraphClient, vault: PiiVault) -> GraphClient:
+    HelperRepository(auth_graph).save(
+        Helper(
+            id="C2",
+            kind=HelperKind.CHARITY,
+            name="第二慈善会",
+            description="测试",
+            capabilities=(NeedCategory.JOB,),
+            service_regions=(COUNTY_A,),
+            capacity=10,
+            home_region_code=COUNTY_A,
+        )
+    )
+    add_household(auth_graph, vault, "HA", VILLAGE_A)
+    add_household(auth_graph, vault, "HB", VILLAGE_B)
+    add_need(auth_graph, "NA1", "HA", VILLAGE_A)
+    add_need(auth_graph, "NB1", "HB", VILLAGE_B)  # county B: outside C1's and C2's regions
+    return auth_graph
+
+
+def test_a_charity_claims_a_need_and_a_second_charity_sees_it_taken(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    first = make_user(Role.CHARITY, helper_id="C1")
+    second = make_user(Role.CHARITY, helper_id="C2")
+
+    page = sign_in(open_page(), first)
+    assert page.url.endswith("/market")
+    cards = page.locator("li.need")
+    assert cards.count() == 1  # NB1 lies outside the charity's county
+    assert "13800138000" not in page.content()
+    page.get_by_role("link", name="需要帮扶").click()
+    page.wait_for_url("**/market/needs/NA1")
+    submit(page, "认领")
+    assert page.locator("#held").is_visible()
+    assert page.locator("article").get_attribute("data-status") == "claimed"
+
+    other = sign_in(open_page(), second)
+    visit(other, "/market/needs/NA1")
+    assert other.locator("#taken").is_visible()
+    assert other.get_by_role("button", name="认领", exact=True).count() == 0
+    # The holder reports fulfilment; a note that is too short is refused next to its field.
+    page.get_by_label("完成情况").fill("x")
+    submit(page, "报告已完成")
+    assert page.locator("#e-fulfil-note").is_visible()
+    assert page.get_by_label("完成情况").input_value() == "x"
+    page.get_by_label("完成情况").fill("已介绍到镇上工厂上班")
+    submit(page, "报告已完成")
+    assert page.locator("article").get_attribute("data-status") == "fulfilled"
+
+
+def test_a_need_outside_the_helpers_regions_is_the_404_page(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    page = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    response = page.goto("/market/needs/NB1")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == "未找到"
