@@ -17,8 +17,12 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
+from api.pages import alerts as alert_pages
+from api.pages import audit as audit_pages
+from api.pages import dashboard as dashboard_pages
 from api.pages import login as login_pages
 from api.pages import market as market_pages
+from api.pages import village as village_pages
 from api.pages.render import STATIC_DIR
 from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
 from bangfu.errors import PayloadTooLargeError
@@ -125,7 +129,14 @@ def create_app() -> FastAPI:
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     # Web pages (api/pages/): outside /api/, so their errors are pages rather than JSON.
-    for page_router in (login_pages.router, market_pages.router):
+    for page_router in (
+        login_pages.router,
+        market_pages.router,
+        village_pages.router,
+        alert_pages.router,
+        dashboard_pages.router,
+        audit_pages.router,
+    ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

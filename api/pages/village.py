@@ -1,0 +1,132 @@
+"""Pages of field workers (and officials, for their region): the households of their village,
+a household with its members (IDs and phones masked: HouseholdView, MemberView) and the help it
+received, needs of the region with the confirm and verify steps, and the form to add a need."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from api.deps import Households, Needs
+from api.pages.deps import CheckedForm, page_caller_for
+from api.pages.filters import PAGE_SIZE, HouseholdFilter, NeedFilter
+from api.pages.forms import FormResult, parse_form
+from api.pages.i18n import lang_of
+from api.pages.render import redirect, render
+from api.policy import Action, can
+from api.views import RecordPage
+from bangfu.vocabulary import HouseholdStatus, NeedCategory, NeedStatus, Urgency
+from graph.claims import NeedQuery
+from matching.lifecycle import NeedAction
+from matching.needs import Caller, NeedDraft
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[Caller, Depends(page_caller_for(Action.READ_HOUSEHOLD))]
+Creator = Annotated[Caller, Depends(page_caller_for(Action.CREATE_NEED))]
+Confirmer = Annotated[Caller, Depends(page_caller_for(Action.CONFIRM_NEED))]
+Verifier = Annotated[Caller, Depends(page_caller_for(Action.VERIFY_NEED))]
+
+
+@router.get("/village")
+def households(
+    request: Request,
+    caller: Reader,
+    service: Households,
+    filters: Annotated[HouseholdFilter, Query()],
+) -> Response:
+    status = filters.status.value if filters.status else None
+    page = service.list(caller, filters.region, status, filters.page, PAGE_SIZE)
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": [s.value for s in HouseholdStatus],
+        "has_more": page.page * PAGE_SIZE < page.total,
+    }
+    return render(request, "village.html", context)
+
+
+@router.get("/village/households/{household_id}")
+def household(request: Request, household_id: str, caller: Reader, service: Households) -> Response:
+    detail = service.detail(caller, household_id)
+    ledger = service.ledger(caller, household_id)
+    context = {
+        "detail": detail,
+        "ledger": ledger,
+        "can_add_need": can(caller.principal, Action.CREATE_NEED),
+    }
+    return render(request, "household.html", context)
+
+
+def _need_form(
+    request: Request, household_id: str, form: FormResult[NeedDraft], status: int = 200
+) -> Response:
+    context = {
+        "household_id": household_id,
+        "form": form,
+        "categories": [c.value for c in NeedCategory],
+        "urgencies": [u.value for u in Urgency],
+    }
+    return render(request, "need_form.html", context, status)
+
+
+@router.get("/village/households/{household_id}/needs/new")
+def new_need(request: Request, household_id: str, caller: Creator, service: Households) -> Response:
+    service.detail(caller, household_id)  # the 404 page for a household outside the region
+    empty: FormResult[NeedDraft] = FormResult(values={"urgency": Urgency.NORMAL.value})
+    return _need_form(request, household_id, empty)
+
+
+@router.post("/village/households/{household_id}/needs/new")
+def create_need(
+    request: Request, household_id: str, form: CheckedForm, caller: Creator, needs: Needs
+) -> Response:
+    result = parse_form(NeedDraft, form, lang_of(request))
+    if result.model is None:
+        return _need_form(request, household_id, result, 422)
+    need = needs.create(caller, household_id, result.model)
+    return redirect(request, f"/village/needs?status=pending_review&done=need_added#{need.id}")
+
+
+@router.get("/village/needs")
+def region_needs(
+    request: Request, caller: Reader, needs: Needs, filters: Annotated[NeedFilter, Query()]
+) -> Response:
+    query = NeedQuery(
+        statuses=(filters.status,) if filters.status else tuple(NeedStatus),
+        category=filters.category,
+        urgency=filters.urgency,
+        region_code=filters.region,
+        text=filters.q,
+        sort=filters.sort,
+        skip=filters.skip,
+        limit=PAGE_SIZE,
+    )
+    page = RecordPage.of(needs.browse(caller, query), filters.page, PAGE_SIZE)
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": [s.value for s in NeedStatus],
+        "categories": [c.value for c in NeedCategory],
+        "can_confirm": can(caller.principal, Action.CONFIRM_NEED),
+        "can_verify": can(caller.principal, Action.VERIFY_NEED),
+    }
+    return render(request, "needs.html", context)
+
+
+@router.post("/village/needs/{need_id}/confirm")
+def confirm(
+    request: Request, need_id: str, form: CheckedForm, caller: Confirmer, needs: Needs
+) -> Response:
+    needs.official_step(caller, need_id, NeedAction.CONFIRM)
+    return redirect(request, "/village/needs?done=confirmed_ok")
+
+
+@router.post("/village/needs/{need_id}/verify")
+def verify(
+    request: Request, need_id: str, form: CheckedForm, caller: Verifier, needs: Needs
+) -> Response:
+    needs.official_step(caller, need_id, NeedAction.VERIFY)
+    return redirect(request, "/village/needs?done=verified_ok")
