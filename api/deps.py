@@ -30,6 +30,7 @@ from graph.pii import get_vault
 from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
 from graph.repositories.helpers import HelperRepository
+from graph.repositories.regions import RegionRepository
 from graph.repositories.users import UserRepository
 from matching.needs import Caller, NeedService
 
@@ -164,6 +165,7 @@ def household_service(graph: Graph, needs: Needs) -> HouseholdService:
         PersonRepository(graph, vault),
         AuditRepository(graph),
         needs,
+        RegionRepository(graph),
     )
 
 

@@ -234,6 +234,14 @@ class HouseholdView(View):
     income_per_capita: float
     housing_safe: bool
     water_safe: bool
+    # Yearly income by source and the large costs, yuan: what the household form edits.
+    income_wage: float = 0
+    income_farm: float = 0
+    income_business: float = 0
+    income_transfer: float = 0
+    income_assets: float = 0
+    spend_medical: float = 0
+    spend_education: float = 0
 
     @classmethod
     def of(cls, household: Household) -> HouseholdView:
@@ -252,6 +260,13 @@ class HouseholdView(View):
             income_per_capita=round(household.income_per_capita, 2),
             housing_safe=household.housing_safe,
             water_safe=household.water_safe,
+            income_wage=household.income.wage,
+            income_farm=household.income.farm,
+            income_business=household.income.business,
+            income_transfer=household.income.transfer,
+            income_assets=household.income.assets,
+            spend_medical=household.spend_medical,
+            spend_education=household.spend_education,
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from api.pages.i18n import Lang
+from bangfu.identity import IdentifierError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,9 +37,24 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "string_pattern_mismatch": ("格式不正确", "Not in the expected format"),
 }
 _FALLBACK = ("输入无效", "Invalid value")
+# bangfu.identity's IdentifierError codes (raised by the ID-number and phone validators).
+_IDENTIFIER_MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_format": ("身份证号应为17位数字加1位数字或X", "17 digits then a digit or X"),
+    "scientific_notation": (
+        "身份证号被表格软件改成了科学计数法",
+        "Spreadsheet notation, not an ID",
+    ),
+    "bad_birth_date": ("身份证号中的出生日期不存在", "The birth date in it does not exist"),
+    "bad_check_digit": ("身份证号校验位不正确", "The check digit does not match"),
+    "bad_phone": ("手机号应为13–19开头的11位数字", "An 11-digit mobile number starting 13–19"),
+}
 
 
 def field_message(error_type: str, context: dict[str, Any] | None, lang: Lang) -> str:
+    cause = (context or {}).get("error")
+    if isinstance(cause, IdentifierError) and cause.code in _IDENTIFIER_MESSAGES:
+        zh, en = _IDENTIFIER_MESSAGES[cause.code]
+        return en if lang == "en" else zh
     zh, en = _MESSAGES.get(error_type, _FALLBACK)
     text = en if lang == "en" else zh
     try:

@@ -10,14 +10,27 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Households, Needs
+from api.households import HouseholdDraft, MemberCreate, MemberDraft
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, HouseholdFilter, NeedFilter
 from api.pages.forms import FormResult, parse_form
 from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
 from api.policy import Action, can
-from api.views import RecordPage
-from bangfu.vocabulary import HouseholdStatus, NeedCategory, NeedStatus, Urgency
+from api.views import MemberView, RecordPage
+from bangfu.vocabulary import (
+    Employment,
+    Health,
+    HouseholdStatus,
+    LabourAbility,
+    NeedCategory,
+    NeedStatus,
+    PovertyCause,
+    Relation,
+    Schooling,
+    Sex,
+    Urgency,
+)
 from graph.claims import NeedQuery
 from matching.lifecycle import NeedAction
 from matching.needs import Caller, NeedDraft
@@ -44,6 +57,7 @@ def households(
         "filters": filters,
         "statuses": [s.value for s in HouseholdStatus],
         "has_more": page.page * PAGE_SIZE < page.total,
+        "can_write": can(caller.principal, Action.WRITE_HOUSEHOLD),
     }
     return render(request, "village.html", context)
 
@@ -56,6 +70,7 @@ def household(request: Request, household_id: str, caller: Reader, service: Hous
         "detail": detail,
         "ledger": ledger,
         "can_add_need": can(caller.principal, Action.CREATE_NEED),
+        "can_edit": can(caller.principal, Action.WRITE_HOUSEHOLD),
     }
     return render(request, "household.html", context)
 
@@ -130,3 +145,153 @@ def verify(
 ) -> Response:
     needs.official_step(caller, need_id, NeedAction.VERIFY)
     return redirect(request, "/village/needs?done=verified_ok")
+
+
+# --- households and members: add and edit ----------------------------------------------------
+
+Writer = Annotated[Caller, Depends(page_caller_for(Action.WRITE_HOUSEHOLD))]
+_MONEY = (
+    "income_wage",
+    "income_farm",
+    "income_business",
+    "income_transfer",
+    "income_assets",
+    "spend_medical",
+    "spend_education",
+)
+
+
+def _household_form(
+    request: Request,
+    form: FormResult[HouseholdDraft],
+    household_id: str | None = None,
+    status: int = 200,
+) -> Response:
+    context = {
+        "form": form,
+        "household_id": household_id,
+        "causes": [c.value for c in PovertyCause],
+        "money": _MONEY,
+    }
+    return render(request, "household_form.html", context, status)
+
+
+def _checkboxes(form: dict[str, str], *names: str) -> dict[str, str]:
+    """An unticked checkbox sends nothing: that means "no", not the model's default."""
+    return {**form, **{n: "true" if form.get(n) else "false" for n in names}}
+
+
+@router.get("/village/new-household")
+def new_household(request: Request, caller: Writer) -> Response:
+    own = caller.principal.region_code or ""
+    values = {"village_code": own if len(own) == 12 else "", "housing_safe": "true"}
+    values["water_safe"] = "true"
+    return _household_form(request, FormResult(values=values))
+
+
+@router.post("/village/new-household")
+def create_household(
+    request: Request, form: CheckedForm, caller: Writer, service: Households
+) -> Response:
+    fields = _checkboxes(form, "housing_safe", "water_safe")
+    result = parse_form(HouseholdDraft, fields, lang_of(request))
+    if result.model is None:
+        return _household_form(request, result, status=422)
+    view = service.create(caller, result.model)
+    return redirect(request, f"/village/households/{view.id}?done=saved_ok")
+
+
+@router.get("/village/households/{household_id}/edit")
+def edit_household(
+    request: Request, household_id: str, caller: Writer, service: Households
+) -> Response:
+    view = service.detail(caller, household_id).household
+    values = {k: str(v) for k, v in view.model_dump().items() if v is not None}
+    values["phone"] = ""  # shown masked on the page; blank keeps it
+    for name in ("housing_safe", "water_safe"):
+        values[name] = "true" if getattr(view, name) else ""
+    return _household_form(request, FormResult(values=values), household_id)
+
+
+@router.post("/village/households/{household_id}/edit")
+def update_household(
+    request: Request, household_id: str, form: CheckedForm, caller: Writer, service: Households
+) -> Response:
+    current = service.detail(caller, household_id).household
+    fields = {
+        **_checkboxes(form, "housing_safe", "water_safe"),
+        "village_code": current.village_code,
+    }
+    result = parse_form(HouseholdDraft, fields, lang_of(request))
+    if result.model is None:
+        return _household_form(request, result, household_id, 422)
+    service.update(caller, household_id, result.model)
+    return redirect(request, f"/village/households/{household_id}?done=saved_ok")
+
+
+def _member_form(
+    request: Request,
+    household_id: str,
+    form: FormResult[MemberDraft] | FormResult[MemberCreate],
+    member: MemberView | None = None,
+    status: int = 200,
+) -> Response:
+    context = {
+        "form": form,
+        "household_id": household_id,
+        "member": member,
+        "choices": {
+            "sex": [v.value for v in Sex],
+            "relation": [v.value for v in Relation],
+            "health": [v.value for v in Health],
+            "schooling": [v.value for v in Schooling],
+            "labour_ability": [v.value for v in LabourAbility],
+            "employment": [v.value for v in Employment],
+        },
+    }
+    return render(request, "member_form.html", context, status)
+
+
+@router.get("/village/households/{household_id}/members/new")
+def new_member(
+    request: Request, household_id: str, caller: Writer, service: Households
+) -> Response:
+    service.detail(caller, household_id)  # the 404 page outside the region
+    return _member_form(request, household_id, FormResult(values={"disability_grade": "0"}))
+
+
+@router.post("/village/households/{household_id}/members/new")
+def create_member(
+    request: Request, household_id: str, form: CheckedForm, caller: Writer, service: Households
+) -> Response:
+    result = parse_form(MemberCreate, form, lang_of(request))
+    if result.model is None:
+        return _member_form(request, household_id, result, status=422)
+    service.add_member(caller, household_id, result.model)
+    return redirect(request, f"/village/households/{household_id}?done=saved_ok")
+
+
+@router.get("/village/households/{household_id}/members/{person_id}/edit")
+def edit_member(
+    request: Request, household_id: str, person_id: str, caller: Writer, service: Households
+) -> Response:
+    member = service.member(caller, household_id, person_id)
+    values = {k: str(v) for k, v in member.model_dump().items() if v is not None}
+    return _member_form(request, household_id, FormResult(values=values), member)
+
+
+@router.post("/village/households/{household_id}/members/{person_id}/edit")
+def update_member(
+    request: Request,
+    household_id: str,
+    person_id: str,
+    form: CheckedForm,
+    caller: Writer,
+    service: Households,
+) -> Response:
+    result = parse_form(MemberDraft, form, lang_of(request))
+    if result.model is None:
+        member = service.member(caller, household_id, person_id)
+        return _member_form(request, household_id, result, member, 422)
+    service.update_member(caller, household_id, person_id, result.model)
+    return redirect(request, f"/village/households/{household_id}?done=saved_ok")

@@ -137,6 +137,11 @@ class HouseholdRepository:
     def save(self, household: Household) -> None:
         self.save_rows([household_row(household, self.vault)])
 
+    def save_statement(self, household: Household) -> tuple[str, dict[str, Any]]:
+        """The write for one household, for a caller that commits it together with its audit
+        event (AuditRepository.append(..., statements=[...]))."""
+        return SAVE_HOUSEHOLDS, {"rows": [household_row(household, self.vault)]}
+
     def get(self, household_id: str) -> Household:
         row = self.graph.read_one(GET_HOUSEHOLD, id=household_id)
         if row is None:

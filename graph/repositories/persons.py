@@ -79,6 +79,10 @@ class PersonRepository:
     def save(self, person: Person) -> None:
         self.save_rows([person_row(person, self.vault)])
 
+    def save_statement(self, person: Person) -> tuple[str, dict[str, Any]]:
+        """The write for one member, to commit together with its audit event."""
+        return SAVE_PERSONS, {"rows": [person_row(person, self.vault)]}
+
     def get(self, person_id: str) -> Person:
         row = self.graph.read_one(GET_PERSON, id=person_id)
         if row is None:

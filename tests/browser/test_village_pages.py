@@ -3,12 +3,17 @@ entry is shown next to its field and keeps what was typed); an official verifies
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bangfu.access import Role
+from bangfu.identity import make_national_id
 from graph.client import GraphClient
+from graph.models import AuditQuery
 from graph.pii import PiiVault
-from tests.browser.conftest import PHONE, OpenPage, sign_in, submit, visit
+from graph.repositories import AuditRepository
+from tests.browser.conftest import PHONE, OpenPage, check_accessible, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
 from tests.integration.marketplace_data import add_household
 
@@ -69,3 +74,70 @@ def test_a_field_worker_adds_a_need_on_a_phone_and_an_official_verifies_it(
     assert official.locator("p.notice").inner_text() == "已审核通过，需求已公开。"
     visit(official, "/village/needs?status=open")
     assert official.locator(f"li.need[data-need-id='{need_id}']").count() == 1
+
+
+def test_a_field_worker_adds_and_edits_a_household_and_its_members_on_a_phone(
+    village: GraphClient, make_user: MakeUser, open_page: OpenPage, vault: PiiVault
+) -> None:
+    worker = make_user(Role.FIELD_WORKER, region_code=VILLAGE_A)
+    page = sign_in(open_page(viewport=PHONE, is_mobile=True, has_touch=True), worker)
+    page.get_by_role("link", name="新增农户").click()
+    page.wait_for_url("**/village/new-household")
+    check_accessible(page)
+    assert page.get_by_label("所在村区划代码").input_value() == VILLAGE_A
+    page.get_by_label("主要致贫原因").select_option("illness")
+    page.get_by_label("住址").fill("3组8号")
+    page.get_by_label("人口").fill("2")
+    page.get_by_label("电话").fill("12345")
+    page.get_by_label("工资性收入").fill("8000")
+    submit(page, "保存")
+    assert page.locator("#e-phone").is_visible()  # not a mobile number
+    assert page.get_by_label("住址").input_value() == "3组8号"
+    page.get_by_label("电话").fill("13712345678")
+    submit(page, "保存")
+    assert page.locator("p.notice").inner_text() == "已保存。"
+    assert "137****5678" in page.content() and "13712345678" not in page.content()
+    household_url = page.url.split("?")[0]
+
+    page.get_by_role("link", name="新增家庭成员").click()
+    check_accessible(page)
+    page.get_by_label("姓名").fill("王大明")
+    valid = make_national_id("440223", date(1970, 3, 4), 11)
+    page.get_by_label("身份证号").fill(valid[:17] + ("0" if valid[17] != "0" else "1"))
+    page.get_by_label("性别").select_option("male")
+    page.get_by_label("与户主关系").select_option("head")
+    page.get_by_label("健康状况").select_option("serious")
+    page.get_by_label("文化程度").select_option("junior")
+    page.get_by_label("劳动能力").select_option("weak")
+    page.get_by_label("务工状况").select_option("farming")
+    page.get_by_label("出生日期").fill("1970-03-04")
+    submit(page, "保存")
+    assert page.locator("#e-national_id").inner_text() == "身份证号校验位不正确"
+    assert page.get_by_label("姓名").input_value() == "王大明"
+    page.get_by_label("身份证号").fill(valid)
+    submit(page, "保存")
+    assert page.url.split("?")[0] == household_url
+    row = page.locator("tbody tr").filter(has_text="王大明")
+    assert "440223********" in row.inner_text()  # masked as the API masks it
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    row.get_by_role("link").click()
+    check_accessible(page)
+    assert page.get_by_label("身份证号").input_value() == ""  # never shown unmasked
+    page.get_by_label("姓名").fill("王大明明")
+    submit(page, "保存")
+    assert page.locator("tbody tr").filter(has_text="王大明明").count() == 1
+
+    page.get_by_role("link", name="修改农户信息").click()
+    check_accessible(page)
+    assert page.get_by_label("工资性收入").input_value() == "8000.0"
+    page.get_by_label("人口").fill("4")
+    submit(page, "保存")
+    assert "4" in page.locator("dl.facts").inner_text()
+    # Each write is in the audit trail, with the masked views only.
+    events = AuditRepository(village).search(AuditQuery(actor_id=worker.user.id), limit=50)
+    actions = [e.action for e in events]
+    for action in ("household.create", "household.update", "person.create", "person.update"):
+        assert action in actions
+    assert "13712345678" not in str([e.after for e in events])
+    assert valid not in str([e.after for e in events])
