@@ -19,6 +19,7 @@ from api.pages.forms import parse_form
 from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
 from api.policy import Action
+from api.routes.needs import PledgeIn
 from api.views import CardPage, NeedCard
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from graph.claims import NeedQuery
@@ -112,8 +113,10 @@ def _need_page(
     caller: Caller,
     form: Mapping[str, object] | None = None,
     status: int = 200,
+    pledge: Mapping[str, object] | None = None,
 ) -> Response:
     context = {
+        "pledge": pledge or {"values": {}, "errors": {}},
         "need": card,
         "mine": card.holder_id is not None and card.holder_id == caller.principal.helper_id,
         "can_claim": caller.principal.role.is_helper,
@@ -135,6 +138,22 @@ def claim(
 ) -> Response:
     needs.claim(caller, need_id)
     return redirect(request, f"/market/needs/{need_id}?done=claimed_ok")
+
+
+@router.post("/market/needs/{need_id}/pledge")
+def pledge(
+    request: Request, need_id: str, form: CheckedForm, caller: Claimant, needs: Needs
+) -> Response:
+    """Part of a cash need (the API's PledgeIn): never more than what remains."""
+    result = parse_form(PledgeIn, form, lang_of(request))
+    if result.model is None:
+        need, pledged = needs.get(caller, need_id)
+        pledge_form = {"values": result.values, "errors": result.errors}
+        return _need_page(
+            request, NeedCard.of(need, pledged), caller, status=422, pledge=pledge_form
+        )
+    needs.pledge(caller, need_id, result.model.amount)
+    return redirect(request, f"/market/needs/{need_id}?done=pledged_ok")
 
 
 @router.post("/market/needs/{need_id}/start")

@@ -30,6 +30,7 @@ LANG_COOKIE_DAYS = 365
 DONE_KEYS = frozenset(
     {
         "claimed_ok",
+        "pledged_ok",
         "started_ok",
         "fulfilled_ok",
         "need_added",

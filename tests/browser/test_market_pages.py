@@ -12,7 +12,7 @@ from graph.pii import PiiVault
 from graph.repositories import HelperRepository
 from tests.browser.conftest import OpenPage, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
-from tests.integration.marketplace_data import add_household, add_need
+from tests.integration.marketplace_data import add_helpers, add_household, add_need
 
 pytestmark = pytest.mark.services
 
@@ -76,3 +76,22 @@ def test_a_need_outside_the_helpers_regions_is_the_404_page(
     response = page.goto("/market/needs/NB1")
     assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "未找到"
+
+
+def test_a_federation_pledges_part_of_a_cash_need(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    add_need(market, "NA2", "HA", VILLAGE_A, category=NeedCategory.TUITION, amount=2000)
+    (federation,) = add_helpers(market, 1, "44", kind=HelperKind.WOMENS_FEDERATION, prefix="WF")
+    page = sign_in(open_page(), make_user(Role.WOMENS_FEDERATION, helper_id=federation))
+    visit(page, "/market/needs/NA2")
+    assert page.get_by_role("button", name="认领", exact=True).count() == 0  # pledged, not claimed
+    page.get_by_label("认捐金额").fill("五百")
+    submit(page, "认捐")
+    assert page.locator("#e-pledge-amount").inner_text() == "请输入数字"
+    assert page.get_by_label("认捐金额").input_value() == "五百"
+    page.get_by_label("认捐金额").fill("500")
+    submit(page, "认捐")
+    assert page.locator("p.notice").first.inner_text() == "认捐成功。"
+    facts = page.locator("dl.facts").inner_text()
+    assert "500.00" in facts and "1500.00" in facts

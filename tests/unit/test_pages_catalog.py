@@ -1,0 +1,78 @@
+"""The pages' pure parts: every message key a template uses is in the one catalog in both
+languages, forms keep what was typed and put each error next to its field, redirects after
+login stay on this site, CSRF tokens compare exactly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from api.pages.alerts import STEP_FORMS
+from api.pages.forms import parse_form
+from api.pages.i18n import MESSAGES, label, translate
+from api.pages.login import safe_next
+from api.pages.render import DONE_KEYS, NAV, TEMPLATES_DIR
+from api.pages.session import tokens_match
+from matching.needs import NeedDraft
+
+_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""")
+
+
+def test_every_message_key_a_template_uses_is_in_the_catalog() -> None:
+    used = {key for path in TEMPLATES_DIR.glob("*.html") for key in _KEY.findall(path.read_text())}
+    used |= {f"step_{step}" for step in STEP_FORMS}
+    used |= {f"sort_{s}" for s in ("newest", "oldest", "urgency", "amount")}
+    used |= set(DONE_KEYS) | {key for links in NAV.values() for _, key in links}
+    assert len(used) > 50
+    assert sorted(used - set(MESSAGES)) == []
+    assert all(zh.strip() and en.strip() for zh, en in MESSAGES.values())
+
+
+def test_labels_pick_the_meaning_of_shared_codes() -> None:
+    assert label("zh", "normal", "urgency") == "普通"
+    assert label("zh", "normal", "labour") == "普通劳动力"
+    assert label("zh", "illness") == "因病"
+    assert label("en", "in_progress", "need") == "in progress"
+    assert translate("en", "page_n", n=3) == "Page 3"
+
+
+def test_a_bad_form_keeps_what_was_typed_and_says_what_is_wrong_per_field() -> None:
+    form = {"category": "job", "title": "找", "text": "", "amount": "很多", "extra": "x"}
+    result = parse_form(NeedDraft, form, "zh")
+    assert result.model is None
+    assert result.errors == {"title": "至少 2 个字符", "text": "必填", "amount": "请输入数字"}
+    assert result.values["title"] == "找" and result.values["amount"] == "很多"
+    assert "extra" not in result.values  # only the model's own fields are passed on
+    english = parse_form(NeedDraft, form, "en")
+    assert english.errors["title"] == "At least 2 characters"
+
+
+def test_a_good_form_gives_the_model_with_defaults_for_blank_fields() -> None:
+    form = {"category": "job", "title": "找工作", "text": "想在镇上找工作", "amount": " "}
+    result = parse_form(NeedDraft, form, "zh")
+    assert result.model is not None and result.errors == {}
+    assert result.model.amount == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/market/needs/N1", "/market/needs/N1"),
+        ("//evil.example/x", None),
+        ("https://evil.example/", None),
+        ("/\\evil.example", None),
+        (None, None),
+    ],
+)
+def test_after_login_only_paths_on_this_site_are_followed(
+    target: str | None, expected: str | None
+) -> None:
+    assert safe_next(target) == expected
+
+
+def test_csrf_tokens_must_match_exactly_and_be_present() -> None:
+    assert tokens_match("abc", "abc")
+    assert not tokens_match("abc", "abd")
+    assert not tokens_match(None, None)
+    assert not tokens_match("", "")
