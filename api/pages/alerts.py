@@ -30,8 +30,8 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Caller, Depends(page_caller_for(Action.READ_RISK_ALERTS))]
 Reviewer = Annotated[Caller, Depends(page_caller_for(Action.REVIEW_RISK_ALERT))]
 
-# The steps these pages offer, with the request model each takes (None: no form fields). The
-# income checks and the elimination of a confirmed household's risk stay with the API for now.
+# The steps these pages offer, with the request model each takes (None: no form fields).
+# A decision's measures and helpers are entered through the API (POST .../decision).
 STEP_FORMS: dict[str, type[BaseModel] | None] = {
     "accept": None,
     "visit": review.Visit,
@@ -39,6 +39,13 @@ STEP_FORMS: dict[str, type[BaseModel] | None] = {
     "town_review": review.TownReview,
     "confirm": review.Decision,
     "dismiss": review.Dismissal,
+    "record_income": review.IncomeCheckIn,
+    "eliminate": review.Elimination,
+}
+# Unticked checkboxes send nothing: for these models that is "no", not the model's default.
+_CHECKBOXES: dict[type[BaseModel], tuple[str, ...]] = {
+    review.Visit: ("data_matches",),
+    review.Elimination: ("costs_resolved", "guarantees_resolved", "water_resolved"),
 }
 
 
@@ -105,6 +112,10 @@ def _apply(
         risk.confirm(caller, alert_id, body)
     elif isinstance(body, review.Dismissal):
         risk.dismiss(caller, alert_id, body)
+    elif isinstance(body, review.IncomeCheckIn):
+        risk.record_income(caller, alert_id, body)
+    elif isinstance(body, review.Elimination):
+        risk.eliminate(caller, alert_id, body)
 
 
 @router.post("/alerts/{alert_id}/{step}")
@@ -117,9 +128,8 @@ def review_step(
     body: BaseModel | None = None
     if model is not None:
         fields = dict(form)
-        if model is review.Visit:
-            # An unticked checkbox sends nothing: that is "no", not the model's default.
-            fields["data_matches"] = "true" if form.get("data_matches") else "false"
+        for name in _CHECKBOXES.get(model, ()):
+            fields[name] = "true" if form.get(name) else "false"
         result: FormResult[BaseModel] = parse_form(model, fields, lang_of(request))
         if result.model is None:
             return _alert_page(request, risk.get(caller, alert_id), {step: result}, 422)
