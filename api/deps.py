@@ -29,7 +29,6 @@ from graph.client import GraphClient, get_graph
 from graph.pii import get_vault
 from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
-from graph.repositories.helpers import HelperRepository
 from graph.repositories.users import UserRepository
 from matching.needs import Caller, NeedService
 
@@ -64,7 +63,6 @@ ClientIp = Annotated[str, Depends(client_ip)]
 def auth_service(graph: Graph) -> AuthService:
     return AuthService(
         UserRepository(graph),
-        HelperRepository(graph),
         AuditRepository(graph),
         login_throttle(),
         get_settings().auth,

@@ -174,6 +174,14 @@ class User(DomainModel):
     created_at: datetime
 
 
+class UserAccess(DomainModel):
+    """A user with the service regions of the helper it acts for (empty when it acts for none or
+    the helper is gone): everything a bearer token's principal needs, read in one query."""
+
+    user: User
+    service_regions: tuple[str, ...] = ()
+
+
 class AuditOutcome(StrEnum):
     OK = "ok"
     DENIED = "denied"
