@@ -31,7 +31,7 @@ from graph.synthetic import Scale
 from matching.needs import NeedService
 from workers.celery_app import app as celery_app
 from workers.imports import build_import_job
-from workers.jobs import create_region_stats_job
+from workers.jobs import create_region_stats_job, create_risk_scoring_job
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
@@ -155,6 +155,20 @@ def jobs_stats(
     """Recompute the per-village statistics in the background (a worker must be running)."""
     job = create_region_stats_job(JobRepository(get_graph()), created_by="cli", region=region)
     celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+@jobs_app.command("risk")
+def jobs_risk(
+    period: Annotated[str, typer.Option(help="risk year: alerts for 2026 use 2025's records")],
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+    only_unscored: Annotated[bool, typer.Option(help="only villages not yet scored")] = False,
+) -> None:
+    """Score households for risk in the background, in chunks of villages (workers needed)."""
+    job = create_risk_scoring_job(
+        JobRepository(get_graph()), "cli", period, region, only_unscored=only_unscored
+    )
+    celery_app.send_task("bangfu.risk.plan", args=[job.id])
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 

@@ -271,6 +271,7 @@ class JobChunk(BaseModel):
     state: str
     deliveries: int
     rows: int
+    ids: tuple[str, ...] = ()
 
 
 class RegionStats(BaseModel):
