@@ -9,11 +9,13 @@ pagination. Routes declare what they need with these and make one service call.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from kombu.exceptions import OperationalError
 from pydantic import BaseModel
 
 from api.audit import AuditTrail
@@ -26,15 +28,20 @@ from bangfu.access import Principal, Role
 from bangfu.errors import AuthenticationError
 from bangfu.settings import get_settings
 from graph.client import GraphClient, get_graph
+from graph.models import Need
 from graph.pii import get_vault
 from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
 from graph.repositories.users import UserRepository
 from matching.needs import Caller, NeedService
+from workers.celery_app import app as celery_app
 
 MAX_PAGE_SIZE = 100
 # Deep pages cost the database a scan of everything skipped; nobody pages this far by hand.
 MAX_PAGE = 10_000
+
+
+log = logging.getLogger("bangfu.api")
 
 
 def graph_client() -> GraphClient:
@@ -148,8 +155,23 @@ def caller_for(action: Action) -> Callable[..., Caller]:
     return dependency
 
 
+def _embed_new_need(need: Need) -> None:
+    # Sent after the need committed: the worker reads it back, embeds it and stores the vector,
+    # so ranking never embeds on a request. The need is saved either way: with the broker down
+    # the nightly `bangfu matching embed` batch (or the first match request) covers it.
+    try:
+        celery_app.send_task("bangfu.matching.embed", kwargs={"need_ids": [need.id]}, retry=False)
+    except OperationalError:
+        log.warning("embedding task for need %s not sent: the broker is unreachable", need.id)
+
+
 def need_service(graph: Graph) -> NeedService:
-    return NeedService(NeedRepository(graph), AuditRepository(graph), get_settings().market)
+    return NeedService(
+        NeedRepository(graph),
+        AuditRepository(graph),
+        get_settings().market,
+        on_created=_embed_new_need,
+    )
 
 
 Needs = Annotated[NeedService, Depends(need_service)]

@@ -118,11 +118,14 @@ class NeedService:
         audit: AuditRepository,
         settings: MarketSettings,
         clock: Callable[[], datetime] = _now,
+        on_created: Callable[[Need], None] | None = None,
     ) -> None:
         self.needs = needs
         self.audit = audit
         self.settings = settings
         self.clock = clock
+        # Called once a new need has committed (the API sends its embedding task from here).
+        self.on_created = on_created
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -189,6 +192,8 @@ class NeedService:
                 request_id=caller.request_id,
             )
         )
+        if self.on_created is not None:
+            self.on_created(need)
         return need
 
     def _change(

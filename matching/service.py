@@ -601,43 +601,15 @@ class MatchingService:
             encoder = self._fit_tfidf(size)
             refitted = True
         stats = {"helpers": [0, 0], "needs": [0, 0]}
-        for what, read, save in (
-            ("helpers", self.repo.helper_texts, self.repo.save_helper_embeddings),
-            ("needs", self.repo.need_texts, self.repo.save_need_embeddings),
-        ):
+        for what, read in (("helpers", self.repo.helper_texts), ("needs", self.repo.need_texts)):
             after = ""
             while True:
                 rows = read(after, size)
                 if not rows:
                     break
                 after = rows[-1].id
-                texts = [
-                    helper_text(r.title, r.text)
-                    if what == "helpers"
-                    else need_text(r.title, r.text)
-                    for r in rows
-                ]
-                sources = [text_source(t) for t in texts]
-                todo = [
-                    i
-                    for i, (r, s) in enumerate(zip(rows, sources, strict=True))
-                    if force or r.model != encoder.version or r.source != s
-                ]
                 stats[what][1] += len(rows)
-                if todo:
-                    vectors = encoder.embed([texts[i] for i in todo])
-                    save(
-                        [
-                            EmbeddingRow(
-                                id=rows[i].id,
-                                vector=v,
-                                model=encoder.version,
-                                source=sources[i],
-                            )
-                            for i, v in zip(todo, vectors, strict=True)
-                        ]
-                    )
-                    stats[what][0] += len(todo)
+                stats[what][0] += self._embed_rows(encoder, what, rows, force)
                 if progress is not None:
                     progress(what, stats[what][1])
         return EmbedStats(
@@ -649,6 +621,50 @@ class MatchingService:
             refitted=refitted,
             seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
         )
+
+    def embed_of(self, need_ids: Sequence[str] = (), helper_ids: Sequence[str] = ()) -> int:
+        """Embed these needs and helpers when their text, or the encoder, changed since they
+        were embedded: the work sent to a worker when one is created or changed, so no request
+        has to. Returns how many were embedded (0 until the TF-IDF encoder has been fitted by
+        `bangfu matching embed`, which then covers them)."""
+        encoder = self.encoder()
+        if encoder is None:
+            return 0
+        embedded = 0
+        if helper_ids:
+            embedded += self._embed_rows(
+                encoder, "helpers", self.repo.helper_texts_of(helper_ids), force=False
+            )
+        if need_ids:
+            embedded += self._embed_rows(
+                encoder, "needs", self.repo.need_texts_of(need_ids), force=False
+            )
+        return embedded
+
+    def _embed_rows(self, encoder: Encoder, what: str, rows: Sequence[TextRow], force: bool) -> int:
+        """Embed and store the rows whose text or encoder changed (all of them with `force`)."""
+        join, save = (
+            (helper_text, self.repo.save_helper_embeddings)
+            if what == "helpers"
+            else (need_text, self.repo.save_need_embeddings)
+        )
+        texts = [join(r.title, r.text) for r in rows]
+        sources = [text_source(t) for t in texts]
+        todo = [
+            i
+            for i, (r, s) in enumerate(zip(rows, sources, strict=True))
+            if force or r.model != encoder.version or r.source != s
+        ]
+        if not todo:
+            return 0
+        vectors = encoder.embed([texts[i] for i in todo])
+        save(
+            [
+                EmbeddingRow(id=rows[i].id, vector=v, model=encoder.version, source=sources[i])
+                for i, v in zip(todo, vectors, strict=True)
+            ]
+        )
+        return len(todo)
 
     # Fitting on every text of the province (400k) would cost minutes for no better vocabulary:
     # the texts are short and formulaic; 60k of them, every n-th, cover it.

@@ -14,9 +14,11 @@ from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.repositories.audit import AuditRepository
 from graph.repositories.jobs import JobRepository
+from graph.repositories.matching import MatchingRepository
 from graph.repositories.needs import NeedRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
+from matching.service import MatchingService
 from ml.pipeline import scoring_service
 from workers.celery_app import app
 from workers.imports import build_import_job
@@ -128,6 +130,15 @@ def sweep_risk_scoring() -> str:
     )
     plan_risk_scoring.delay(job.id)
     return job.id
+
+
+@app.task(name="bangfu.matching.embed", **RETRY)
+def embed_texts(need_ids: list[str] | None = None, helper_ids: list[str] | None = None) -> int:
+    """Embed needs and helpers that were created or changed (idempotent: an unchanged text is
+    not embedded again)."""
+    graph = get_graph()
+    service = MatchingService(MatchingRepository(graph), get_settings().matching)
+    return service.embed_of(need_ids or (), helper_ids or ())
 
 
 @app.task(name="bangfu.market.tick", **RETRY)

@@ -204,6 +204,13 @@ RETURN h.id AS id, h.name AS title, h.description AS text, h.embedding_model AS 
 ORDER BY h.id
 """
 
+NEED_TEXTS_OF = """
+MATCH (n:Need) WHERE n.id IN $ids AND n.status IN $statuses
+RETURN n.id AS id, n.title AS title, n.text AS text, n.embedding_model AS model,
+       n.embedding_source AS source
+ORDER BY n.id
+"""
+
 SAVE_NEED_EMBEDDINGS = """
 UNWIND $rows AS r
 MATCH (n:Need {id: r.id})
@@ -620,6 +627,10 @@ class MatchingRepository:
             TextRow.model_validate(r)
             for r in self.graph.read(HELPER_TEXTS, after=after, limit=limit)
         ]
+
+    def need_texts_of(self, need_ids: Sequence[str]) -> list[TextRow]:
+        rows = self.graph.read(NEED_TEXTS_OF, ids=list(need_ids), statuses=list(EMBEDDED_STATUSES))
+        return [TextRow.model_validate(r) for r in rows]
 
     def helper_texts_of(self, helper_ids: Sequence[str]) -> list[TextRow]:
         return [

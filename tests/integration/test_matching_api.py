@@ -4,9 +4,11 @@ recommendations, assignment proposals and screening, each inside its caller's sc
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from graph.repositories import NeedRepository, PairingRepository
 from graph.repositories.matching import MatchingRepository
 from matching.needs import Caller
 from matching.service import MatchingService, RegionTooLargeError
+from tests.integration.celery_worker import Worker
 from tests.integration.conftest import (
     COUNTY_A,
     COUNTY_B,
@@ -31,6 +34,7 @@ from tests.integration.conftest import (
     bearer,
 )
 from tests.integration.marketplace_data import add_household
+from workers.celery_app import app as celery_app
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 JOB_TEXT = "户主今年45岁，之前的工作因工厂停产中断，希望在县城找到保洁工作，月收入3000元左右。"
@@ -182,6 +186,35 @@ def test_a_need_without_an_embedding_gets_one_once(world: World) -> None:
     assert world.service.embed_all().needs_embedded == 0
     NeedRepository(world.graph).save(need("NA5", "HA2", VILLAGE_A, text="希望找到电商客服工作"))
     assert world.service.embed_all().needs_embedded == 1
+
+
+def test_a_need_created_through_the_api_is_embedded_by_a_worker(
+    world: World, tmp_path: Path
+) -> None:
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        created = world.call(
+            "field_a",
+            "POST",
+            "/households/HA2/needs",
+            json={"category": "job", "title": "需要就业岗位", "text": "希望在镇上找到保洁工作"},
+        )
+        assert created.status_code == 201, created.text
+        need_id = created.json()["id"]
+        repo = MatchingRepository(world.graph)
+        deadline = time.monotonic() + 60
+        while repo.need(need_id, [""]).embedding is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        stored = repo.need(need_id, [""])
+        assert stored.embedding is not None, "the worker did not embed the new need"
+        assert stored.embedding_model == world.service.encoder().version  # type: ignore[union-attr]
+        # Embedded once: the batch finds it current.
+        assert world.service.embed_of(need_ids=[need_id]) == 0
+    finally:
+        worker.stop()
+        celery_app.control.purge()
 
 
 def test_recommendations_are_for_the_helper_itself_and_de_identified(world: World) -> None:
