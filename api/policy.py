@@ -40,6 +40,7 @@ class Action(StrEnum):
     VIEW_MATCHES = "view_matches"  # ranked helpers for a need, with each factor's share
     VIEW_RECOMMENDATIONS = "view_recommendations"  # ranked open needs for a helper
     PROPOSE_ASSIGNMENT = "propose_assignment"  # a global assignment proposal for a region
+    ACCEPT_ASSIGNMENT = "accept_assignment"  # turn a proposal's items into claims
     SCREEN_NEED = "screen_need"  # duplicate and amount flags before verification
 
 
@@ -74,6 +75,7 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.VIEW_MATCHES: _REGIONAL | {R.ADMIN},
         Action.VIEW_RECOMMENDATIONS: _REGIONAL | HELPER_ROLES | {R.ADMIN},
         Action.PROPOSE_ASSIGNMENT: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.ACCEPT_ASSIGNMENT: frozenset({R.OFFICIAL, R.ADMIN}),
         Action.SCREEN_NEED: _REGIONAL | {R.ADMIN},
     }
 )
@@ -117,6 +119,7 @@ _ACTION_ZH = {
     Action.VIEW_MATCHES: "查看需求匹配",
     Action.VIEW_RECOMMENDATIONS: "查看推荐需求",
     Action.PROPOSE_ASSIGNMENT: "生成分配方案",
+    Action.ACCEPT_ASSIGNMENT: "接受分配方案",
     Action.SCREEN_NEED: "需求审核前筛查",
 }
 

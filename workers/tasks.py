@@ -23,6 +23,7 @@ from ml.pipeline import scoring_service
 from workers.celery_app import app
 from workers.imports import build_import_job
 from workers.jobs import (
+    AssignmentAcceptanceJob,
     RegionStatsJob,
     RiskScoringJob,
     create_region_stats_job,
@@ -139,6 +140,29 @@ def embed_texts(need_ids: list[str] | None = None, helper_ids: list[str] | None 
     graph = get_graph()
     service = MatchingService(MatchingRepository(graph), get_settings().matching)
     return service.embed_of(need_ids or (), helper_ids or ())
+
+
+def _acceptance_job() -> AssignmentAcceptanceJob:
+    graph = get_graph()
+    settings = get_settings()
+    needs = NeedService(NeedRepository(graph), AuditRepository(graph), settings.market)
+    return AssignmentAcceptanceJob(
+        JobRepository(graph), MatchingRepository(graph), needs, settings.workers
+    )
+
+
+def _enqueue_acceptance_chunk(job_id: str, no: int) -> None:
+    accept_assignment_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.matching.accept_plan", base=JobTask, **RETRY)
+def plan_assignment_acceptance(job_id: str) -> int:
+    return _acceptance_job().plan(job_id, _enqueue_acceptance_chunk)
+
+
+@app.task(name="bangfu.matching.accept_chunk", base=JobTask, **RETRY)
+def accept_assignment_chunk(job_id: str, no: int) -> str:
+    return _acceptance_job().run_chunk(job_id, no)
 
 
 @app.task(name="bangfu.market.tick", **RETRY)

@@ -20,10 +20,11 @@ from graph.client import GraphClient
 from graph.models import Need
 from graph.pii import PiiVault
 from graph.repositories import NeedRepository, PairingRepository
+from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
 from matching.needs import Caller
 from matching.service import MatchingService, RegionTooLargeError
-from tests.integration.celery_worker import Worker
+from tests.integration.celery_worker import Worker, wait_for_job
 from tests.integration.conftest import (
     COUNTY_A,
     COUNTY_B,
@@ -308,6 +309,49 @@ def test_an_assignment_proposal_claims_nothing(world: World) -> None:
     with pytest.raises(RegionTooLargeError):
         world.service.propose_assignment(caller, COUNTY_A, max_needs=1)
     assert datetime.fromisoformat(proposal["created_at"]) <= datetime.now(UTC)
+
+
+def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_path: Path) -> None:
+    proposal = world.call("official_a", "POST", "/assignments", json={"region_code": COUNTY_A})
+    assert proposal.status_code == 201, proposal.text
+    proposal_id = proposal.json()["id"]
+    # Meanwhile charity C1 claims NA1 itself: that item no longer fits and is skipped.
+    assert world.call("charity_a", "POST", "/needs/NA1/claim").status_code == 200
+
+    assert world.call("field_a", "POST", f"/assignments/{proposal_id}/accept").status_code == 403
+    assert world.call("official_b", "POST", f"/assignments/{proposal_id}/accept").status_code == 404
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        accepted = world.call("official_a", "POST", f"/assignments/{proposal_id}/accept")
+        assert accepted.status_code == 202, accepted.text
+        job_id = accepted.json()["id"]
+        # Accepting twice is refused while (and after) the first acceptance runs.
+        again = world.call("official_a", "POST", f"/assignments/{proposal_id}/accept")
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "proposal_not_acceptable"
+        wait_for_job(JobRepository(world.graph), job_id, timeout_s=120)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    job = world.call("official_a", "GET", f"/jobs/{job_id}").json()
+    assert job["state"] == "succeeded", job
+    assert job["result"] == {"claimed": 1, "skipped": 1}
+    na1 = world.call("official_a", "GET", "/needs/NA1").json()["need"]
+    na3 = world.call("official_a", "GET", "/needs/NA3").json()["need"]
+    assert (na1["status"], na1["holder_id"]) == ("claimed", "C1")
+    assert (na3["status"], na3["holder_id"]) == ("claimed", "U1")
+    assert world.call("official_a", "GET", f"/assignments/{proposal_id}").json()["status"] == (
+        "accepted"
+    )
+    actions = {
+        (e["action"], e["subject_id"])
+        for e in world.call(
+            "auditor", "GET", "/audit", params={"actor_id": job["created_by"]}
+        ).json()["items"]
+    }
+    assert ("assignment.accept", proposal_id) in actions and ("need.assign", "NA3") in actions
 
 
 def test_screening_flags_duplicates_and_implausible_amounts(world: World) -> None:
