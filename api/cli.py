@@ -355,6 +355,28 @@ def matching_history() -> None:
     typer.echo(f"history refreshed for {done:,} helpers")
 
 
+@matching_app.command("learn")
+def matching_learn(
+    record_first: Annotated[
+        bool, typer.Option(help="first move the API's buffered showings into the graph")
+    ] = True,
+) -> None:
+    """Fit ranking weights from the recommendations shown and their outcomes; switch them on
+    only if they beat the hand-set weights on held-out needs."""
+    service = _matching_service()
+    if record_first:
+        from workers.shown import shown_buffer  # noqa: PLC0415
+
+        recorded = shown_buffer().record(service.repo)
+        typer.echo(f"recorded {recorded:,} shown pairs from the buffer")
+    score, switched = service.learn_weights()
+    typer.echo(
+        f"{score.outcomes:,} labelled pairs to fit on; NDCG@10 on held-out needs: hand-set "
+        f"{score.hand_ndcg_at_10:.4f}, learned {score.learned_ndcg_at_10:.4f} -> "
+        + ("learned weights switched on" if switched else "hand-set weights stay")
+    )
+
+
 @matching_app.command("assign")
 def matching_assign(
     region: Annotated[str, typer.Option(help="region code whose open needs are assigned")],

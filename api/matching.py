@@ -39,11 +39,15 @@ from matching.service import (
 )
 from workers.celery_app import app as celery_app
 from workers.jobs import create_acceptance_job
+from workers.shown import shown_buffer
 
 
 def matching_service(graph: Graph) -> MatchingService:
     return MatchingService(
-        MatchingRepository(graph), get_settings().matching, AuditRepository(graph)
+        MatchingRepository(graph),
+        get_settings().matching,
+        AuditRepository(graph),
+        on_shown=shown_buffer().push,
     )
 
 

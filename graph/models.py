@@ -174,6 +174,35 @@ class User(DomainModel):
     created_at: datetime
 
 
+class ShownPair(BaseModel):
+    """One (need, helper) pair as a person saw it: where, at which rank, with which factor
+    values (in matching.ranking.FACTORS order). Recorded to learn ranking weights from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    helper_id: str
+    surface: str  # "need_matches" (helpers for a need) or "helper_recommendations"
+    rank: int
+    score: float
+    values: tuple[float, ...]
+    shown_at: datetime
+
+
+class ShownOutcome(BaseModel):
+    """A shown pair with what its need has become since: status, holder, and whether this
+    helper released it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    helper_id: str
+    values: tuple[float, ...]
+    status: str
+    holder_id: str | None
+    released_by_helper: bool
+
+
 class UserAccess(DomainModel):
     """A user with the service regions of the helper it acts for (empty when it acts for none or
     the helper is gone): everything a bearer token's principal needs, read in one query."""

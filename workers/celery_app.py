@@ -35,5 +35,15 @@ app.conf.update(
         # picks up whatever the night left unscored.
         "risk-scoring": {"task": "bangfu.risk.nightly", "schedule": crontab(hour=4, minute=0)},
         "risk-sweep": {"task": "bangfu.risk.sweep", "schedule": crontab(hour=5, minute=0)},
+        # Recommendations shown, from the API's Redis buffer into the graph.
+        "matching-shown": {
+            "task": "bangfu.matching.record_shown",
+            "schedule": crontab(minute="*/5"),
+        },
+        # Weekly: outcomes accrue over weeks (a claim is fulfilled in ~20 days on average).
+        "matching-learn": {
+            "task": "bangfu.matching.learn",
+            "schedule": crontab(hour=4, minute=30, day_of_week="sunday"),
+        },
     },
 )

@@ -29,6 +29,7 @@ from workers.jobs import (
     create_region_stats_job,
     create_risk_scoring_job,
 )
+from workers.shown import shown_buffer
 
 CHINA = ZoneInfo("Asia/Shanghai")
 TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
@@ -163,6 +164,21 @@ def plan_assignment_acceptance(job_id: str) -> int:
 @app.task(name="bangfu.matching.accept_chunk", base=JobTask, **RETRY)
 def accept_assignment_chunk(job_id: str, no: int) -> str:
     return _acceptance_job().run_chunk(job_id, no)
+
+
+@app.task(name="bangfu.matching.record_shown", **RETRY)
+def record_shown() -> int:
+    return shown_buffer().record(MatchingRepository(get_graph()))
+
+
+@app.task(name="bangfu.matching.learn", **RETRY)
+def learn_ranking_weights() -> dict[str, object]:
+    graph = get_graph()
+    service = MatchingService(
+        MatchingRepository(graph), get_settings().matching, AuditRepository(graph)
+    )
+    score, switched = service.learn_weights()
+    return {**score.model_dump(mode="json"), "switched": switched}
 
 
 @app.task(name="bangfu.market.tick", **RETRY)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bangfu.errors import ConflictError, NotFoundError
 from graph.client import GraphClient
+from graph.models import ShownOutcome, ShownPair
 
 EMBEDDING_DTYPE = np.dtype("<f4")
 OPEN = "open"
@@ -368,6 +369,32 @@ CALL (p) {
 }
 SET p.status = 'accepted', p.claimed = claimed, p.skipped = skipped
 RETURN claimed, skipped
+"""
+
+# --- recommendations shown ------------------------------------------------------------------------
+
+# One node per (need, helper) pair, not per showing: the learner needs each pair once with its
+# latest factor values; `times` and `best_rank` keep how prominently it was shown.
+RECORD_SHOWN = """
+UNWIND $rows AS r
+MERGE (s:ShownPair {key: r.need_id + '|' + r.helper_id})
+ON CREATE SET s.need_id = r.need_id, s.helper_id = r.helper_id, s.first_shown_at = r.shown_at,
+              s.times = 0, s.best_rank = r.rank
+SET s.values = r.values, s.surface = r.surface, s.last_shown_at = r.shown_at,
+    s.times = s.times + 1,
+    s.best_rank = CASE WHEN r.rank < s.best_rank THEN r.rank ELSE s.best_rank END
+RETURN count(*) AS written
+"""
+
+SHOWN_OUTCOMES = """
+MATCH (s:ShownPair) WHERE s.key > $after
+WITH s ORDER BY s.key LIMIT $limit
+MATCH (n:Need {id: s.need_id})
+RETURN s.key AS key, s.need_id AS need_id, s.helper_id AS helper_id, s.values AS values,
+       n.status AS status, n.claimed_by AS holder_id,
+       EXISTS { (n)<-[:EVENT_OF]-(:NeedEvent {action: 'release', helper_id: s.helper_id}) }
+         AS released_by_helper
+ORDER BY key
 """
 
 # --- screening -----------------------------------------------------------------------------------
@@ -881,6 +908,23 @@ class MatchingRepository:
     def finish_acceptance(self, proposal_id: str) -> tuple[int, int]:
         row = self.graph.write(FINISH_ACCEPTANCE, id=proposal_id)[0]
         return int(row["claimed"]), int(row["skipped"])
+
+    # --- recommendations shown -----------------------------------------------------------------
+
+    def record_shown(self, pairs: Sequence[ShownPair]) -> None:
+        rows = [p.model_dump() | {"values": list(p.values)} for p in pairs]
+        self.graph.write_counted(RECORD_SHOWN, len(rows), "shown pairs", rows=rows)
+
+    def shown_outcomes(self, chunk: int = 10_000) -> Iterator[ShownOutcome]:
+        """Every recorded pair with its need's outcome so far, in key order, `chunk` a read."""
+        after = ""
+        while True:
+            rows = self.graph.read(SHOWN_OUTCOMES, after=after, limit=chunk, timeout_s=120)
+            if not rows:
+                return
+            after = rows[-1]["key"]
+            for r in rows:
+                yield ShownOutcome.model_validate({**r, "values": tuple(r["values"])})
 
     # --- screening -------------------------------------------------------------------------------
 

@@ -22,7 +22,9 @@ from graph.pii import PiiVault
 from graph.repositories import NeedRepository, PairingRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
+from matching.learning import label
 from matching.needs import Caller
+from matching.ranking import FACTORS
 from matching.service import MatchingService, RegionTooLargeError
 from tests.integration.celery_worker import Worker, wait_for_job
 from tests.integration.conftest import (
@@ -36,6 +38,8 @@ from tests.integration.conftest import (
 )
 from tests.integration.marketplace_data import add_household
 from workers.celery_app import app as celery_app
+from workers.shown import KEY as SHOWN_KEY
+from workers.shown import shown_buffer
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 JOB_TEXT = "户主今年45岁，之前的工作因工厂停产中断，希望在县城找到保洁工作，月收入3000元左右。"
@@ -352,6 +356,59 @@ def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_
         ).json()["items"]
     }
     assert ("assignment.accept", proposal_id) in actions and ("need.assign", "NA3") in actions
+
+
+def test_recommendations_shown_are_recorded_by_a_worker_and_learned_from(
+    world: World, tmp_path: Path
+) -> None:
+    buffer = shown_buffer()
+    buffer.client.delete(SHOWN_KEY)
+    shown = world.call("official_a", "GET", "/needs/NA1/matches")
+    assert shown.status_code == 200, shown.text
+    helpers = [m["helper_id"] for m in shown.json()["items"]]
+    assert world.call("unit_a", "GET", "/helpers/U1/recommendations").status_code == 200
+    assert buffer.pending() == 2  # one entry per response, nothing written to the graph yet
+    assert world.graph.read_one("MATCH (s:ShownPair) RETURN count(s) AS n")["n"] == 0
+
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        celery_app.send_task("bangfu.matching.record_shown")
+        deadline = time.monotonic() + 60
+        while buffer.pending() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    assert buffer.pending() == 0
+    rows = world.graph.read(
+        "MATCH (s:ShownPair {need_id: 'NA1'}) RETURN s.helper_id AS h, s.values AS v, "
+        "s.best_rank AS r ORDER BY r"
+    )
+    assert [r["h"] for r in rows] == helpers
+    assert all(len(r["v"]) == len(FACTORS) for r in rows)
+
+    # The first helper shown takes NA1: its pair is labelled, the others' too (someone else took
+    # the need); pairs of needs still waiting are not.
+    first = helpers[0]
+    NeedRepository(world.graph).save(
+        need("NA1", "HA", VILLAGE_A).model_copy(
+            update={"claimed_by": first, "status": NeedStatus.FULFILLED}
+        )
+    )
+    labelled = {
+        (p.need_id, p.helper_id): p.fulfilled
+        for p in (label(o) for o in MatchingRepository(world.graph).shown_outcomes())
+        if p is not None
+    }
+    assert labelled[("NA1", first)] is True
+    assert all(labelled[("NA1", h)] is False for h in helpers[1:])
+    assert {n for n, _ in labelled} == {"NA1"}
+    # Far too few outcomes to learn from: the hand-set weights stay and no file is written.
+    score, switched = world.service.learn_weights()
+    assert not switched and not score.adopted
+    assert not get_settings().matching.weights_file.exists()
 
 
 def test_screening_flags_duplicates_and_implausible_amounts(world: World) -> None:
