@@ -156,9 +156,15 @@ def village_figures(row: dict[str, Any]) -> Figures:
     """One village's figures, flat `family:key` counts, from a VILLAGE_FIGURES row. Pure."""
     f: Figures = {"villages": 1}
     for key in (
-        "households", "people", "housing_unsafe", "water_unsafe", "below_line",
-        "spend_medical", "spend_education", "returned",
-    ):  # fmt: skip
+        "households",
+        "people",
+        "housing_unsafe",
+        "water_unsafe",
+        "below_line",
+        "spend_medical",
+        "spend_education",
+        "returned",
+    ):
         f[key] = int(row[key] or 0)
     for source in ("wage", "farm", "business", "transfer", "property"):
         f[f"income:{source}"] = int(row[f"income_{source}"] or 0)
