@@ -25,9 +25,10 @@ RETURN c.code AS code, c.name AS name, c.level AS level, properties(s) AS props
 ORDER BY code
 """
 
-# The top of the tree (the province) for callers whose scope is everything.
+# The top of the tree for callers whose scope is everything (the level index serves it: 1 ms,
+# where looking for regions without a parent scans all 17,707).
 ROOTS = """
-MATCH (r:Region) WHERE NOT (r)-[:PART_OF]->(:Region)
+MATCH (r:Region {level: 'province'})
 RETURN r.code AS code ORDER BY code
 """
 
