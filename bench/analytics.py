@@ -150,7 +150,7 @@ def create_accounts(graph: Any, run: str) -> dict[str, tuple[str, str, str]]:
         ("town_official", Role.OFFICIAL, town),
     ):
         password = "pw-" + secrets.token_urlsafe(16)
-        username = f"bench-analytics-{name}-{run}"
+        username = f"bench-{name.replace('_', '-')}-{run}"
         users.create(username, SecretStr(password), role, None if role is Role.ADMIN else region)
         accounts[name] = (username, password, region)
     return accounts
