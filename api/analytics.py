@@ -955,7 +955,12 @@ class AnalyticsService:
             r["beneficiaries"] = sum(p.beneficiaries for p in parts)
             return r
 
-        rows = [row(code, names.get(code, own), by_key[code]) for code in sorted(by_key)]
+        # A village has no children: its total is all there is.
+        rows = (
+            [row(code, names.get(code, own), by_key[code]) for code in sorted(by_key)]
+            if child is not None
+            else []
+        )
         return self._frame(
             TableName.PROJECTS,
             region,

@@ -331,3 +331,12 @@ def test_monthly_series_add_up_to_the_needs(county: County) -> None:
     assert months == sorted(months)
     assert sum(r["needs_created"] for r in monthly["rows"]) == needs["total"]["needs"]
     assert monthly["total"]["needs_created"] == needs["total"]["needs"]
+
+
+def test_a_village_is_the_bottom_of_the_drill_down(county: County) -> None:
+    village = county.get("admin", "/analytics/households", region=county.towns[0]).json()
+    code = village["rows"][0]["region_code"]
+    for table in ("households", "projects", "causes"):
+        body = county.get("official_a", f"/analytics/{table}", region=code).json()
+        assert body["level"] == "village" and body["child_level"] is None
+        assert body["rows"] == [], table
