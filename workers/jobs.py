@@ -4,9 +4,8 @@ once. Called by the thin tasks in workers/tasks.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from bangfu.settings import WorkerSettings, get_settings
+from bangfu.settings import WorkerSettings
 from graph.models import Job
 from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
@@ -50,14 +49,7 @@ class RegionStatsJob:
             return "set aside"
         if chunk.state == "done":
             return "already done"
-        return "applied" if self.stats.refresh_chunk(job_id, no, self.lines()) else "already done"
-
-    def lines(self) -> dict[str, float]:
-        """This year's monitoring line of every province configured (households below it are
-        counted per village)."""
-        risk = get_settings().risk
-        year = datetime.now(UTC).year
-        return {p: risk.monitoring_line(p, year) for p in risk.monitoring_lines}
+        return "applied" if self.stats.refresh_chunk(job_id, no) else "already done"
 
 
 def create_region_stats_job(

@@ -17,6 +17,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
+from bangfu.settings import get_settings
 from graph.client import GraphClient
 from graph.models import RegionStats
 from graph.repositories.jobs import complete_chunk_in, lock_chunk
@@ -229,7 +230,9 @@ def refresh_villages_in(
     difference is zero), so a re-delivered chunk cannot double-count."""
     codes = sorted(codes)
     rows = tx.run(VILLAGE_FIGURES, codes=codes, lines=lines).data()
-    old = {r["code"]: r["props"] for r in tx.run(LOCK_STATS, codes=codes)}
+    # Only villages that still exist get (or keep) a node.
+    existing = [r["code"] for r in rows]
+    old = {r["code"]: r["props"] for r in tx.run(LOCK_STATS, codes=existing)}
     delta: dict[str, Figures] = {}
     village_rows = []
     for row in rows:
@@ -288,6 +291,13 @@ def refresh_villages_in(
             tx.run(OLDEST_CHILD, codes=level_codes, child_length=child).consume()
 
 
+def current_monitoring_lines() -> dict[str, float]:
+    """This year's monitoring line of every province configured (BANGFU_RISK_MONITORING_LINES)."""
+    risk = get_settings().risk
+    year = datetime.now(UTC).year
+    return {p: risk.monitoring_line(p, year) for p in risk.monitoring_lines}
+
+
 class RegionStatsRepository:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
@@ -309,11 +319,12 @@ class RegionStatsRepository:
     def updates(self, prefix: str = "") -> dict[str, int]:
         return {r["code"]: int(r["updates"]) for r in self.graph.read(UPDATES_UNDER, prefix=prefix)}
 
-    def refresh_chunk(self, job_id: str, no: int, lines: dict[str, float]) -> bool:
+    def refresh_chunk(self, job_id: str, no: int, lines: dict[str, float] | None = None) -> bool:
         """Apply one planned chunk of a refresh job; False when it was already applied (or set
         aside). The figures, their roll-up into the levels above and the chunk's completion
         commit together. `lines`: monitoring line (yuan per person and year) by province code,
-        for the households-below-the-line count."""
+        for the households-below-the-line count; default this year's configured lines."""
+        lines = current_monitoring_lines() if lines is None else lines
 
         def work(tx: ManagedTransaction) -> bool:
             locked = lock_chunk(tx, job_id, no)
