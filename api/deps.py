@@ -147,7 +147,7 @@ def caller_for(action: Action) -> Callable[..., Caller]:
         route = request.scope.get("route")
         endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
         principal = trail.require_roles(roles, endpoint)
-        scope = scope_for(principal)
+        scope = scope_for(principal, action)
         # "" prefixes every code: the whole province for admins.
         prefixes = ("",) if scope.everything else tuple(scope.prefixes)
         return Caller(principal=principal, prefixes=prefixes, request_id=rid)

@@ -617,3 +617,44 @@ class RiskColumns(BaseModel):
     @property
     def households(self) -> int:
         return len(self.household_ids)
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+
+class RegionFigures(BaseModel):
+    """A region's precomputed figures (graph/repositories/region_stats.py), flat `family:key`
+    integer counts; empty when no statistics job has reached the region yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    level: RegionLevel
+    figures: dict[str, int] = Field(default_factory=dict)
+    computed_at: datetime | None = None
+
+
+class ProjectGroup(BaseModel):
+    """Projects of one group (a child region, a fund source or a month; optionally split by
+    stage), summed live from the Project nodes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    stage: str | None = None
+    projects: int = 0
+    funds_allocated: float = 0
+    funds_disbursed: float = 0
+    beneficiaries: int = 0
+
+
+class RegionHeadline(BaseModel):
+    """The seed document's headline counts for a region: regions per level below it and how
+    many counties / towns reach the big-region thresholds in registered people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    regions_by_level: dict[str, int]
+    big_counties: int
+    big_towns: int

@@ -15,6 +15,7 @@ from bangfu.settings import get_settings
 from graph.client import GraphClient
 from graph.models import JobState
 from graph.pii import PiiVault
+from graph.repositories.analytics import AnalyticsRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from graph.seeding import seed_graph
@@ -85,6 +86,16 @@ def test_worker_killed_again_and_again_leaves_every_chunk_done_exactly_once(
     assert len(updates) == len(villages)
     assert set(updates.values()) == {1}, "a chunk was applied twice or not at all"
     assert all(c.state == "done" for c in jobs.chunks(job.id))
+    # The levels above hold each village's figures exactly once, however the chunks went.
+    households = county.read_one(HOUSEHOLDS)["n"]
+    analytics = AnalyticsRepository(county)
+    for code in ("44", villages[0][:4], villages[0][:6], villages[0][:9]):
+        rolled = analytics.region(code)
+        assert rolled is not None
+        below = [v for v in villages if v.startswith(code)]
+        if len(code) < 9:
+            assert rolled.figures["households"] == households, code
+        assert rolled.figures["villages"] == len(below), code
 
 
 def test_a_chunk_that_keeps_dying_is_set_aside(county: GraphClient) -> None:

@@ -64,6 +64,7 @@ REGIONAL_ACTIONS = {
     A.VIEW_MATCHES,
     A.VIEW_RECOMMENDATIONS,
     A.SCREEN_NEED,
+    A.READ_ANALYTICS,
 }
 # What each role may do at all (inside its scope).
 EXPECTED: dict[Role, set[Action]] = {
@@ -73,7 +74,7 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.WOMENS_FEDERATION: HELPER_ACTIONS,
     Role.DISABLED_FEDERATION: HELPER_ACTIONS,
     Role.HELPER_UNIT: HELPER_ACTIONS,
-    Role.AUDITOR: {A.READ_AUDIT},
+    Role.AUDITOR: {A.READ_AUDIT, A.READ_ANALYTICS},
     Role.ADMIN: {
         A.READ_HOUSEHOLD,
         A.BROWSE_NEEDS,
@@ -84,15 +85,18 @@ EXPECTED: dict[Role, set[Action]] = {
         A.PROPOSE_ASSIGNMENT,
         A.ACCEPT_ASSIGNMENT,
         A.SCREEN_NEED,
+        A.READ_ANALYTICS,
     },
 }
 GLOBAL = {A.READ_AUDIT, A.MANAGE_USERS}
+# Aggregates an auditor reads everywhere although its scope holds no records.
+EVERYWHERE = {(Role.AUDITOR, A.READ_ANALYTICS)}
 
 
 def expected_outcome(role: Role, action: Action, inside: bool) -> str:
     if action not in EXPECTED[role]:
         return "403"
-    if inside or action in GLOBAL or role is Role.ADMIN:
+    if inside or action in GLOBAL or role is Role.ADMIN or (role, action) in EVERYWHERE:
         return "ok"
     return "404"
 
