@@ -24,7 +24,18 @@ from api.pages import login as login_pages
 from api.pages import market as market_pages
 from api.pages import village as village_pages
 from api.pages.render import STATIC_DIR
-from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
+from api.routes import (
+    analytics,
+    audit,
+    auth,
+    health,
+    households,
+    imports,
+    jobs,
+    matching,
+    needs,
+    risk,
+)
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -128,6 +139,7 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(analytics.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     # Web pages (api/pages/): outside /api/, so their errors are pages rather than JSON.
     for page_router in (
         login_pages.router,

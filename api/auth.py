@@ -24,9 +24,8 @@ from api.rate_limit import Decision, LoginThrottle
 from bangfu.access import Principal
 from bangfu.errors import AuthenticationError, InvalidInputError, NotFoundError, RateLimitedError
 from bangfu.settings import AuthSettings
-from graph.models import AuditOutcome, User
+from graph.models import AuditOutcome, User, UserAccess
 from graph.repositories.audit import AuditRepository
-from graph.repositories.helpers import HelperRepository
 from graph.repositories.users import UserRepository
 
 log = logging.getLogger("bangfu.auth")
@@ -121,13 +120,11 @@ class AuthService:
     def __init__(
         self,
         users: UserRepository,
-        helpers: HelperRepository,
         audit: AuditRepository,
         throttle: LoginThrottle,
         settings: AuthSettings,
     ) -> None:
         self.users = users
-        self.helpers = helpers
         self.audit = audit
         self.throttle = throttle
         self.settings = settings
@@ -168,7 +165,7 @@ class AuthService:
         self.throttle.succeeded(name)
         if _hasher.check_needs_rehash(user.password_hash.get_secret_value()):
             self.users.set_password_hash(user.id, hash_password(SecretStr(password)))
-        principal = self.principal_of(user)
+        principal = principal_of(self.users.access(user.id))
         AuditTrail(self.audit, principal=principal, request_id=request_id).record(
             "login", "user", user.id, outcome=AuditOutcome.OK
         )
@@ -189,41 +186,30 @@ class AuthService:
             raise _bad_token("the token has expired") from None
         except jwt.PyJWTError:
             raise _bad_token("the token is not valid") from None
-        try:
-            user = self.users.get(str(claims["sub"]))
-        except NotFoundError:
-            raise _bad_token("the user no longer exists") from None
-        if not user.active:
-            raise _bad_token("the user is deactivated")
-        if claims["role"] != user.role.value:
-            raise _bad_token("the user's role has changed")
-        return self.principal_of(user)
+        return self.principal_by_id(str(claims["sub"]), str(claims["role"]))
 
     def principal_by_id(self, user_id: str, role: str) -> Principal:
-        """The principal of a web-page session: the same checks as `authenticate` makes for a
-        token (the user exists, is active and still has the session's role)."""
+        """The principal of a token's or a web-page session's user, who must still exist, be
+        active and have the role the token or session was issued for."""
         try:
-            user = self.users.get(user_id)
+            access = self.users.access(user_id)
         except NotFoundError:
             raise _bad_token("the user no longer exists") from None
-        if not user.active:
+        if not access.user.active:
             raise _bad_token("the user is deactivated")
-        if role != user.role.value:
+        if role != access.user.role.value:
             raise _bad_token("the user's role has changed")
-        return self.principal_of(user)
+        return principal_of(access)
 
-    def principal_of(self, user: User) -> Principal:
-        service_regions: tuple[str, ...] = ()
-        if user.role.is_helper and user.helper_id is not None:
-            try:
-                service_regions = self.helpers.get(user.helper_id).service_regions
-            except NotFoundError:
-                service_regions = ()  # the helper is gone: the login sees nothing
-        return Principal(
-            user_id=user.id,
-            username=user.username,
-            role=user.role,
-            region_code=user.region_code,
-            helper_id=user.helper_id,
-            service_regions=service_regions,
-        )
+
+def principal_of(access: UserAccess) -> Principal:
+    """A helper login whose helper is gone has no service regions, so it sees nothing."""
+    user = access.user
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        region_code=user.region_code,
+        helper_id=user.helper_id,
+        service_regions=access.service_regions if user.role.is_helper else (),
+    )

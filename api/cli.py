@@ -31,7 +31,7 @@ from graph.synthetic import Scale
 from matching.needs import NeedService
 from workers.celery_app import app as celery_app
 from workers.imports import build_import_job
-from workers.jobs import create_region_stats_job
+from workers.jobs import create_region_stats_job, create_risk_scoring_job
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
@@ -155,6 +155,20 @@ def jobs_stats(
     """Recompute the per-village statistics in the background (a worker must be running)."""
     job = create_region_stats_job(JobRepository(get_graph()), created_by="cli", region=region)
     celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+@jobs_app.command("risk")
+def jobs_risk(
+    period: Annotated[str, typer.Option(help="risk year: alerts for 2026 use 2025's records")],
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+    only_unscored: Annotated[bool, typer.Option(help="only villages not yet scored")] = False,
+) -> None:
+    """Score households for risk in the background, in chunks of villages (workers needed)."""
+    job = create_risk_scoring_job(
+        JobRepository(get_graph()), "cli", period, region, only_unscored=only_unscored
+    )
+    celery_app.send_task("bangfu.risk.plan", args=[job.id])
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
@@ -339,6 +353,28 @@ def matching_history() -> None:
     reliability and speed factors' input; nightly."""
     done = _matching_service().refresh_history()
     typer.echo(f"history refreshed for {done:,} helpers")
+
+
+@matching_app.command("learn")
+def matching_learn(
+    record_first: Annotated[
+        bool, typer.Option(help="first move the API's buffered showings into the graph")
+    ] = True,
+) -> None:
+    """Fit ranking weights from the recommendations shown and their outcomes; switch them on
+    only if they beat the hand-set weights on held-out needs."""
+    service = _matching_service()
+    if record_first:
+        from workers.shown import shown_buffer  # noqa: PLC0415
+
+        recorded = shown_buffer().record(service.repo)
+        typer.echo(f"recorded {recorded:,} shown pairs from the buffer")
+    score, switched = service.learn_weights()
+    typer.echo(
+        f"{score.outcomes:,} labelled pairs to fit on; NDCG@10 on held-out needs: hand-set "
+        f"{score.hand_ndcg_at_10:.4f}, learned {score.learned_ndcg_at_10:.4f} -> "
+        + ("learned weights switched on" if switched else "hand-set weights stay")
+    )
 
 
 @matching_app.command("assign")

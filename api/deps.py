@@ -9,11 +9,13 @@ pagination. Routes declare what they need with these and make one service call.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from kombu.exceptions import OperationalError
 from pydantic import BaseModel
 
 from api.audit import AuditTrail
@@ -26,17 +28,21 @@ from bangfu.access import Principal, Role
 from bangfu.errors import AuthenticationError
 from bangfu.settings import get_settings
 from graph.client import GraphClient, get_graph
+from graph.models import Need
 from graph.pii import get_vault
 from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
-from graph.repositories.helpers import HelperRepository
 from graph.repositories.regions import RegionRepository
 from graph.repositories.users import UserRepository
 from matching.needs import Caller, NeedService
+from workers.celery_app import app as celery_app
 
 MAX_PAGE_SIZE = 100
 # Deep pages cost the database a scan of everything skipped; nobody pages this far by hand.
 MAX_PAGE = 10_000
+
+
+log = logging.getLogger("bangfu.api")
 
 
 def graph_client() -> GraphClient:
@@ -65,7 +71,6 @@ ClientIp = Annotated[str, Depends(client_ip)]
 def auth_service(graph: Graph) -> AuthService:
     return AuthService(
         UserRepository(graph),
-        HelperRepository(graph),
         AuditRepository(graph),
         login_throttle(),
         get_settings().auth,
@@ -134,25 +139,45 @@ def pagination(
 Pagination = Annotated[Page, Depends(pagination)]
 
 
+def admit(trail: AuditTrail, request: Request, rid: str, action: Action) -> Caller:
+    """The caller for `action` if the policy admits the trail's principal (else 403, audited),
+    with its region scope for the graph queries. Shared by the API and the web pages."""
+    route = request.scope.get("route")
+    endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    principal = trail.require_roles(ALLOWED[action], endpoint)
+    scope = scope_for(principal, action)
+    # "" prefixes every code: the whole province for admins.
+    prefixes = ("",) if scope.everything else tuple(scope.prefixes)
+    return Caller(principal=principal, prefixes=prefixes, request_id=rid)
+
+
 def caller_for(action: Action) -> Callable[..., Caller]:
     """A dependency admitting the roles the policy allows for `action` (others: 403, audited)
     and carrying the caller's region scope down to the graph queries."""
-    roles = ALLOWED[action]
 
     def dependency(trail: Audit, request: Request, rid: RequestId) -> Caller:
-        route = request.scope.get("route")
-        endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-        principal = trail.require_roles(roles, endpoint)
-        scope = scope_for(principal)
-        # "" prefixes every code: the whole province for admins.
-        prefixes = ("",) if scope.everything else tuple(scope.prefixes)
-        return Caller(principal=principal, prefixes=prefixes, request_id=rid)
+        return admit(trail, request, rid, action)
 
     return dependency
 
 
+def _embed_new_need(need: Need) -> None:
+    # Sent after the need committed: the worker reads it back, embeds it and stores the vector,
+    # so ranking never embeds on a request. The need is saved either way: with the broker down
+    # the nightly `bangfu matching embed` batch (or the first match request) covers it.
+    try:
+        celery_app.send_task("bangfu.matching.embed", kwargs={"need_ids": [need.id]}, retry=False)
+    except OperationalError:
+        log.warning("embedding task for need %s not sent: the broker is unreachable", need.id)
+
+
 def need_service(graph: Graph) -> NeedService:
-    return NeedService(NeedRepository(graph), AuditRepository(graph), get_settings().market)
+    return NeedService(
+        NeedRepository(graph),
+        AuditRepository(graph),
+        get_settings().market,
+        on_created=_embed_new_need,
+    )
 
 
 Needs = Annotated[NeedService, Depends(need_service)]

@@ -3,6 +3,8 @@ so a worker never looks for a job that does not exist yet."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bangfu.access import Principal, Role
 from bangfu.errors import InvalidInputError, NotFoundError
 from graph.models import Job, RegionStats
@@ -10,7 +12,7 @@ from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import Caller
 from workers.celery_app import app as celery_app
-from workers.jobs import create_region_stats_job
+from workers.jobs import RISK_SCORING, create_region_stats_job, create_risk_scoring_job
 
 
 class JobService:
@@ -18,9 +20,15 @@ class JobService:
         self.jobs = jobs
         self.stats = stats
 
-    def start_region_stats(self, principal: Principal, region: str) -> Job:
+    def start(self, principal: Principal, kind: str, region: str, period: str | None) -> Job:
         if region and not region.isdigit():
             raise InvalidInputError("region must be a region code", message_zh="区划代码无效")
+        if kind == RISK_SCORING:
+            job = create_risk_scoring_job(
+                self.jobs, principal.user_id, period or str(date.today().year), region
+            )
+            celery_app.send_task("bangfu.risk.plan", args=[job.id])
+            return job
         job = create_region_stats_job(self.jobs, created_by=principal.user_id, region=region)
         celery_app.send_task("bangfu.stats.plan", args=[job.id])
         return job

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -18,10 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Graph
 from api.views import CONTACT_NOTE_EN, CONTACT_NOTE_ZH, scrub
+from bangfu.errors import BangfuError
 from bangfu.settings import get_settings
 from bangfu.vocabulary import label_zh
+from graph.models import AuditEntry, Job
 from graph.repositories.audit import AuditRepository
+from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
+from matching.needs import Caller
 from matching.ranking import Contribution
 from matching.screening import ScreeningFlag
 from matching.service import (
@@ -33,15 +37,66 @@ from matching.service import (
     NeedMatches,
     NeedRecommendation,
 )
+from workers.celery_app import app as celery_app
+from workers.jobs import create_acceptance_job
+from workers.shown import shown_buffer
 
 
 def matching_service(graph: Graph) -> MatchingService:
     return MatchingService(
-        MatchingRepository(graph), get_settings().matching, AuditRepository(graph)
+        MatchingRepository(graph),
+        get_settings().matching,
+        AuditRepository(graph),
+        on_shown=shown_buffer().push,
     )
 
 
 Matching = Annotated[MatchingService, Depends(matching_service)]
+
+
+class AcceptanceService:
+    """An official accepts a proposal: it is marked accepted (once; a second acceptance is a
+    409), the decision audited, and a background job turns its items into claims."""
+
+    def __init__(
+        self, jobs: JobRepository, matching: MatchingRepository, audit: AuditRepository
+    ) -> None:
+        self.jobs = jobs
+        self.matching = matching
+        self.audit = audit
+
+    def accept(self, caller: Caller, proposal_id: str) -> Job:
+        proposal = self.matching.proposal(proposal_id, caller.prefixes, 0, 0)  # 404 outside
+        job = create_acceptance_job(self.jobs, caller.principal, proposal_id, proposal.region_code)
+        try:
+            self.matching.begin_acceptance(
+                proposal_id, caller.prefixes, caller.principal.user_id, job.id, datetime.now(UTC)
+            )
+        except BangfuError as exc:
+            self.jobs.fail(job.id, exc.code)  # no orphaned queued job
+            raise
+        self.audit.append(
+            AuditEntry(
+                actor_id=caller.principal.user_id,
+                actor_role=caller.principal.role.value,
+                action="assignment.accept",
+                subject_type="assignment_proposal",
+                subject_id=proposal_id,
+                after={"job_id": job.id, "items": proposal.items_total},
+                request_id=caller.request_id,
+            )
+        )
+        celery_app.send_task("bangfu.matching.accept_plan", args=[job.id])  # after commit
+        return job
+
+
+def acceptance_service(graph: Graph) -> AcceptanceService:
+    return AcceptanceService(
+        JobRepository(graph), MatchingRepository(graph), AuditRepository(graph)
+    )
+
+
+Acceptance = Annotated[AcceptanceService, Depends(acceptance_service)]
 
 
 class View(BaseModel):

@@ -40,7 +40,9 @@ class Action(StrEnum):
     VIEW_MATCHES = "view_matches"  # ranked helpers for a need, with each factor's share
     VIEW_RECOMMENDATIONS = "view_recommendations"  # ranked open needs for a helper
     PROPOSE_ASSIGNMENT = "propose_assignment"  # a global assignment proposal for a region
+    ACCEPT_ASSIGNMENT = "accept_assignment"  # turn a proposal's items into claims
     SCREEN_NEED = "screen_need"  # duplicate and amount flags before verification
+    READ_ANALYTICS = "read_analytics"  # aggregate dashboards and their exports
 
 
 R = Role
@@ -74,12 +76,24 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.VIEW_MATCHES: _REGIONAL | {R.ADMIN},
         Action.VIEW_RECOMMENDATIONS: _REGIONAL | HELPER_ROLES | {R.ADMIN},
         Action.PROPOSE_ASSIGNMENT: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.ACCEPT_ASSIGNMENT: frozenset({R.OFFICIAL, R.ADMIN}),
         Action.SCREEN_NEED: _REGIONAL | {R.ADMIN},
+        # Dashboards are aggregates (counts and sums, no person or household), for government:
+        # officials and field workers over their own region; admins and auditors over the whole
+        # province (auditors supervise funds and results, 监管; see AGGREGATE_EVERYWHERE).
+        # Helpers plan from the market instead and do not see them.
+        Action.READ_ANALYTICS: _REGIONAL | {R.ADMIN, R.AUDITOR},
     }
 )
 
 # Actions on the system as a whole: no region to check.
 GLOBAL_ACTIONS = frozenset({Action.READ_AUDIT, Action.MANAGE_USERS})
+
+# Roles that see aggregate figures of every region although their scope holds no records: an
+# auditor reads no household, but may read the province's sums.
+AGGREGATE_EVERYWHERE: Mapping[Action, frozenset[Role]] = MappingProxyType(
+    {Action.READ_ANALYTICS: frozenset({R.ADMIN, R.AUDITOR})}
+)
 
 # Which Helper kinds a helper-role login may act for.
 HELPER_KINDS: Mapping[Role, frozenset[HelperKind]] = MappingProxyType(
@@ -117,7 +131,9 @@ _ACTION_ZH = {
     Action.VIEW_MATCHES: "查看需求匹配",
     Action.VIEW_RECOMMENDATIONS: "查看推荐需求",
     Action.PROPOSE_ASSIGNMENT: "生成分配方案",
+    Action.ACCEPT_ASSIGNMENT: "接受分配方案",
     Action.SCREEN_NEED: "需求审核前筛查",
+    Action.READ_ANALYTICS: "查看统计分析",
 }
 
 _ROLE_ZH = {
@@ -136,8 +152,11 @@ def role_zh(role: Role) -> str:
     return _ROLE_ZH[role]
 
 
-def scope_for(principal: Principal) -> RegionScope:
-    """The regions a caller may see. A login missing its region or helper sees nothing."""
+def scope_for(principal: Principal, action: Action | None = None) -> RegionScope:
+    """The regions a caller may see (for `action`, when it widens some roles' scope). A login
+    missing its region or helper sees nothing."""
+    if action is not None and principal.role in AGGREGATE_EVERYWHERE.get(action, frozenset()):
+        return RegionScope(everything=True)
     if principal.role is R.ADMIN:
         return RegionScope(everything=True)
     if principal.role.is_regional:
@@ -184,7 +203,7 @@ def ensure_can(
         )
     if action in GLOBAL_ACTIONS:
         return
-    if region_code is not None and not scope_for(principal).covers(region_code):
+    if region_code is not None and not scope_for(principal, action).covers(region_code):
         raise NotFoundError(f"{subject} not found", message_zh="未找到")
     if action is Action.UPDATE_CLAIM and (
         principal.helper_id is None or claimed_by != principal.helper_id

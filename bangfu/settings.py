@@ -196,6 +196,9 @@ class MatchingSettings(BaseSettings):
     # next to the instance's secrets file (.local/matching/, .local/test/matching/ ...).
     tfidf_artifact: Path = Path(_ENV_FILE).parent / "matching" / "tfidf-char13-d256.npz"
     tfidf_dim: int = Field(default=256, gt=1, le=1024)
+    # Ranking weights learned from outcomes, written only when they beat the hand-set ones
+    # (`bangfu matching learn`); absent, the hand-set weights rank.
+    weights_file: Path = Path(_ENV_FILE).parent / "matching" / "ranking-weights.json"
     # Texts embedded and written per transaction by `bangfu matching embed`.
     embed_chunk: int = Field(default=2_000, gt=0)
     # A province-wide helper has tens of thousands of open needs; the most urgent and longest

@@ -25,6 +25,7 @@ class Label(StrEnum):
     AUDIT_EVENT = "AuditEvent"  # append-only, hash-chained trail of changes
     AUDIT_CHAIN = "AuditChain"  # head of the trail; its write lock orders appends
     ASSIGNMENT_PROPOSAL = "AssignmentProposal"  # a global assignment an official may accept
+    SHOWN_PAIR = "ShownPair"  # a (need, helper) pair shown as a recommendation, for learning
     RISK_ALERT = "RiskAlert"  # one per household and period, merged on id
     DEPT_RECORD = "DeptRecord"  # one department fact about a person, merged on its key
     IMPORT_FILE = "ImportFile"  # an imported file by content hash: state and outcome

@@ -174,6 +174,43 @@ class User(DomainModel):
     created_at: datetime
 
 
+class ShownPair(BaseModel):
+    """One (need, helper) pair as a person saw it: where, at which rank, with which factor
+    values (in matching.ranking.FACTORS order). Recorded to learn ranking weights from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    helper_id: str
+    surface: str  # "need_matches" (helpers for a need) or "helper_recommendations"
+    rank: int
+    score: float
+    values: tuple[float, ...]
+    shown_at: datetime
+
+
+class ShownOutcome(BaseModel):
+    """A shown pair with what its need has become since: status, holder, and whether this
+    helper released it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    helper_id: str
+    values: tuple[float, ...]
+    status: str
+    holder_id: str | None
+    released_by_helper: bool
+
+
+class UserAccess(DomainModel):
+    """A user with the service regions of the helper it acts for (empty when it acts for none or
+    the helper is gone): everything a bearer token's principal needs, read in one query."""
+
+    user: User
+    service_regions: tuple[str, ...] = ()
+
+
 class AuditOutcome(StrEnum):
     OK = "ok"
     DENIED = "denied"
@@ -263,6 +300,7 @@ class JobChunk(BaseModel):
     state: str
     deliveries: int
     rows: int
+    ids: tuple[str, ...] = ()
 
 
 class RegionStats(BaseModel):
@@ -579,3 +617,44 @@ class RiskColumns(BaseModel):
     @property
     def households(self) -> int:
         return len(self.household_ids)
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+
+class RegionFigures(BaseModel):
+    """A region's precomputed figures (graph/repositories/region_stats.py), flat `family:key`
+    integer counts; empty when no statistics job has reached the region yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    level: RegionLevel
+    figures: dict[str, int] = Field(default_factory=dict)
+    computed_at: datetime | None = None
+
+
+class ProjectGroup(BaseModel):
+    """Projects of one group (a child region, a fund source or a month; optionally split by
+    stage), summed live from the Project nodes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    stage: str | None = None
+    projects: int = 0
+    funds_allocated: float = 0
+    funds_disbursed: float = 0
+    beneficiaries: int = 0
+
+
+class RegionHeadline(BaseModel):
+    """The seed document's headline counts for a region: regions per level below it and how
+    many counties / towns reach the big-region thresholds in registered people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    regions_by_level: dict[str, int]
+    big_counties: int
+    big_towns: int

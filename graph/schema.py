@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ CONSTRAINTS = (
     # file once by content hash (re-importing it changes nothing).
     Constraint("dept_record_key", Label.DEPT_RECORD, "key"),
     Constraint("import_file_sha256", Label.IMPORT_FILE, "sha256"),
+    # Recommendations shown are merged per (need, helper) pair by this key.
+    Constraint("shown_pair_key", Label.SHOWN_PAIR, "key"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a

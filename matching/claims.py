@@ -55,13 +55,14 @@ def _event(
     note: str | None = None,
     amount: float | None = None,
     evidence_name: str | None = None,
+    helper_id: str | None = None,
 ) -> NeedEvent:
     return NeedEvent(
         id=uuid.uuid4().hex,
         action=action.value,
         actor_id=principal.user_id,
         actor_role=principal.role.value,
-        helper_id=principal.helper_id,
+        helper_id=helper_id or principal.helper_id,
         at=now,
         note=note,
         amount=amount,
@@ -129,9 +130,19 @@ def _check_capability(load: HelperLoad, state: NeedState) -> None:
         )
 
 
-def decide_claim(principal: Principal, now: datetime, settings: MarketSettings) -> Decider:
+def decide_claim(
+    principal: Principal, now: datetime, settings: MarketSettings, helper_id: str | None = None
+) -> Decider:
+    """A helper claims for itself; or an official claims for `helper_id`, accepting an
+    assignment proposal. Both check that the need is not cash and not held and that the helper
+    has capacity. Only a helper's own claim checks the category: a proposal also offers a
+    household's paired unit (结对帮扶) for needs outside its listed capabilities, and the
+    official who accepts it has decided that."""
+    holder = helper_id or principal.helper_id
+    by_official = helper_id is not None
+
     def decide(state: NeedState, load: HelperLoad | None) -> NeedChange:
-        assert load is not None and principal.helper_id is not None
+        assert load is not None and holder is not None
         if state.need.kind is NeedKind.CASH:
             raise ConflictError(
                 "cash needs are pledged, not claimed: use the pledge action",
@@ -142,16 +153,17 @@ def decide_claim(principal: Principal, now: datetime, settings: MarketSettings) 
         ):
             raise ClaimConflictError(state.need.claimed_by)
         to = next_status(state.need.status, NeedAction.CLAIM)
-        _check_capability(load, state)
+        if not by_official:
+            _check_capability(load, state)
         _check_capacity(load, settings)
-        event = _event(principal, NeedAction.CLAIM, state, to, now)
+        event = _event(principal, NeedAction.CLAIM, state, to, now, helper_id=holder)
         return NeedChange(
             status=to,
-            holder_id=principal.helper_id,
+            holder_id=holder,
             progress=True,
             event=event,
-            helper_outcomes=((principal.helper_id, 1, 0, 0),),
-            response=_response(state, to, principal.helper_id, 0, event),
+            helper_outcomes=((holder, 1, 0, 0),),
+            response=_response(state, to, holder, 0, event),
         )
 
     return decide

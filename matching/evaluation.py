@@ -36,11 +36,13 @@ from matching.assignment import AssignmentProblem, AssignmentStats, assignment_s
 from matching.encoders import CharNgramTfidfEncoder, Encoder
 from matching.ranking import (
     FACTORS,
+    LEARNED_FACTORS,
     Factor,
     HelperTable,
     NeedTable,
     RankingWeights,
     eligible_pairs,
+    fit_factor_weights,
     pair_scores,
     pair_values,
     proximity_levels,
@@ -427,17 +429,6 @@ def compare_encoders(
 # Learned weights must beat the hand-set ones by this much NDCG@10 on held-out needs to be used:
 # below it the difference is within what another seed moves (seed 1 vs 2 differ by ~0.03).
 ADOPT_MARGIN = 0.002
-# Factors learned from outcomes. Category fit stays hand-set (the candidates all have it but for
-# paired units, so outcomes say little about it); urgency and waiting are the same for every
-# helper of one need and cannot change which helper is better.
-_LEARNED = (
-    Factor.PROXIMITY,
-    Factor.CAPACITY,
-    Factor.RELIABILITY,
-    Factor.SPEED,
-    Factor.PAIRING,
-    Factor.TEXT,
-)
 
 
 def learn_weights(
@@ -453,8 +444,6 @@ def learn_weights(
     hand-set total). The other half is held out: NDCG@10 with the hidden truth decides, and the
     learned weights are adopted only if they beat the hand-set ones by ADOPT_MARGIN.
     """
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # noqa: PLC0415
-
     need_idx, helper_idx, paired = eligible_pairs(
         data.needs, data.helpers, data.service_regions, data.pairs, require_category=False
     )
@@ -468,16 +457,8 @@ def learn_weights(
     ranks = _rank_within(need_idx, values @ weights.vector(), rng.random(need_idx.size))
     shown_pairs = in_train & (ranks < shown)
     outcome = rng.random(int(shown_pairs.sum())) < rel[shown_pairs]
-    cols = [FACTORS.index(f) for f in _LEARNED]
-    model = LogisticRegression(C=1.0, max_iter=1000)
-    model.fit(values[shown_pairs][:, cols], outcome)
-    coef = np.maximum(model.coef_[0], 0.0)
+    learned = fit_factor_weights(values[shown_pairs], outcome, weights)
     hand = weights.vector()
-    total = float(hand[cols].sum())
-    scale = total / coef.sum() if coef.sum() > 0 else 0.0
-    learned_vector = hand.copy()
-    learned_vector[cols] = np.round(coef * scale, 3)
-    learned = RankingWeights.from_vector(learned_vector.tolist())
     test = ~in_train
     n = data.needs.size
     hand_ndcg = ndcg_at_k(need_idx[test], values[test] @ hand, rel[test], n, 10, seed)
@@ -566,7 +547,7 @@ def format_report(report: EvaluationReport) -> str:
             if lr.adopted
             else "not better: hand-set weights stay 保留人工权重"
         )
-        learned = ", ".join(f"{f.value} {getattr(lr.learned, f.value):g}" for f in _LEARNED)
+        learned = ", ".join(f"{f.value} {getattr(lr.learned, f.value):g}" for f in LEARNED_FACTORS)
         lines += [
             "",
             f"learning from outcomes 结果学习: {lr.outcomes:,} shown pairs with outcomes; "

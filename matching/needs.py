@@ -118,11 +118,14 @@ class NeedService:
         audit: AuditRepository,
         settings: MarketSettings,
         clock: Callable[[], datetime] = _now,
+        on_created: Callable[[Need], None] | None = None,
     ) -> None:
         self.needs = needs
         self.audit = audit
         self.settings = settings
         self.clock = clock
+        # Called once a new need has committed (the API sends its embedding task from here).
+        self.on_created = on_created
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -189,6 +192,8 @@ class NeedService:
                 request_id=caller.request_id,
             )
         )
+        if self.on_created is not None:
+            self.on_created(need)
         return need
 
     def _change(
@@ -199,7 +204,8 @@ class NeedService:
         decide: Decider,
         idempotency_key: str | None,
         fingerprint: tuple[object, ...],
-        with_helper: bool = False,
+        helper_id: str | None = None,
+        audit_action: str | None = None,
     ) -> ChangeResult:
         key = None
         if idempotency_key:
@@ -207,14 +213,15 @@ class NeedService:
                 key=f"{caller.principal.user_id}:{idempotency_key}",
                 request_hash=request_fingerprint(need_id, action.value, *fingerprint),
             )
-        with self._denials_audited(caller, f"need.{action.value}", need_id):
+        audited = audit_action or action.value
+        with self._denials_audited(caller, f"need.{audited}", need_id):
             response = self.needs.change(
                 need_id,
                 caller.prefixes,
                 decide,
-                helper_id=caller.principal.helper_id if with_helper else None,
+                helper_id=helper_id,
                 idempotency=key,
-                audit=_audit_for(caller, action.value, need_id),
+                audit=_audit_for(caller, audited, need_id),
             )
         return ChangeResult.model_validate(response)
 
@@ -223,7 +230,28 @@ class NeedService:
     ) -> ChangeResult:
         decide = claims.decide_claim(caller.principal, self.clock(), self.settings)
         return self._change(
-            caller, NeedAction.CLAIM, need_id, decide, idempotency_key, (), with_helper=True
+            caller,
+            NeedAction.CLAIM,
+            need_id,
+            decide,
+            idempotency_key,
+            (),
+            helper_id=caller.principal.helper_id,
+        )
+
+    def assign(self, caller: Caller, need_id: str, helper_id: str) -> ChangeResult:
+        """Claim a need for a helper because an official accepted an assignment proposal
+        (audited as need.assign by the official; the helper holds the claim)."""
+        decide = claims.decide_claim(caller.principal, self.clock(), self.settings, helper_id)
+        return self._change(
+            caller,
+            NeedAction.CLAIM,
+            need_id,
+            decide,
+            None,
+            (),
+            helper_id=helper_id,
+            audit_action="assign",
         )
 
     def pledge(
@@ -232,7 +260,13 @@ class NeedService:
         amount = round(amount, 2)
         decide = claims.decide_pledge(caller.principal, amount, self.clock(), self.settings)
         return self._change(
-            caller, NeedAction.PLEDGE, need_id, decide, idempotency_key, (amount,), with_helper=True
+            caller,
+            NeedAction.PLEDGE,
+            need_id,
+            decide,
+            idempotency_key,
+            (amount,),
+            helper_id=caller.principal.helper_id,
         )
 
     def report(
@@ -274,7 +308,13 @@ class NeedService:
     ) -> ChangeResult:
         decide = claims.decide_request_transfer(caller.principal, self.clock(), self.settings)
         return self._change(
-            caller, NeedAction.TRANSFER, need_id, decide, idempotency_key, (), with_helper=True
+            caller,
+            NeedAction.TRANSFER,
+            need_id,
+            decide,
+            idempotency_key,
+            (),
+            helper_id=caller.principal.helper_id,
         )
 
     def answer_transfer(

@@ -131,6 +131,42 @@ class RankingWeights(BaseModel):
         return cls(**{f.value: float(v) for f, v in zip(FACTORS, values, strict=True)})
 
 
+# Factors learned from outcomes. Category fit stays hand-set (the candidates all have it but for
+# paired units, so outcomes say little about it); urgency and waiting are the same for every
+# helper of one need and cannot change which helper is better.
+LEARNED_FACTORS = (
+    Factor.PROXIMITY,
+    Factor.CAPACITY,
+    Factor.RELIABILITY,
+    Factor.SPEED,
+    Factor.PAIRING,
+    Factor.TEXT,
+)
+
+
+def fit_factor_weights(
+    values: FloatArray, outcome: BoolArray, hand: RankingWeights
+) -> RankingWeights:
+    """Pointwise learning to rank: a logistic regression of outcome (the helper took the need
+    and fulfilled it) on the factor values of shown pairs. Negative coefficients become 0 and
+    the rest are rescaled to the hand-set total of the learned factors, so scores stay on the
+    same scale; the other factors keep their hand-set weights."""
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    cols = [FACTORS.index(f) for f in LEARNED_FACTORS]
+    base = hand.vector()
+    if outcome.all() or not outcome.any():
+        return hand  # one class only: nothing to learn from
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit(values[:, cols], outcome)
+    coef = np.maximum(model.coef_[0], 0.0)
+    total = float(base[cols].sum())
+    scale = total / coef.sum() if coef.sum() > 0 else 0.0
+    learned = base.copy()
+    learned[cols] = np.round(coef * scale, 3)
+    return RankingWeights.from_vector(learned.tolist())
+
+
 def region_int(code: str) -> int:
     return int(code)
 

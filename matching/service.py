@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from bangfu.access import Principal
 from bangfu.errors import ConflictError, NotFoundError
 from bangfu.settings import MatchingSettings
-from graph.models import AuditEntry
+from graph.models import AuditEntry, ShownPair
 from graph.repositories.audit import AuditRepository
 from graph.repositories.matching import (
     Embedded,
@@ -44,11 +44,15 @@ from graph.repositories.matching import (
 from matching import screening
 from matching.assignment import AssignmentProblem, AssignmentStats, assignment_stats, solve
 from matching.encoders import CharNgramTfidfEncoder, Encoder, SentenceTransformerEncoder
+from matching.evaluation import LearningScore
+from matching.learning import label, learn_from_outcomes
 from matching.needs import Caller
 from matching.ranking import (
+    FACTORS,
     Contribution,
     HelperTable,
     NeedTable,
+    Ranked,
     RankingWeights,
     eligible_pairs,
     pair_scores,
@@ -114,6 +118,64 @@ def load_encoder(settings: MatchingSettings) -> Encoder | None:
             )
             _encoder_cache[key] = cached
         return cached
+
+
+class AdoptedWeights(BaseModel):
+    """Ranking weights learned from recorded outcomes that beat the hand-set ones (the file
+    `MatchingSettings.weights_file`; absent means the hand-set weights)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    weights: RankingWeights
+    outcomes: int
+    hand_ndcg_at_10: float
+    learned_ndcg_at_10: float
+    adopted_at: datetime
+
+
+_weights_lock = threading.Lock()
+_weights_cache: dict[tuple[str, float], RankingWeights] = {}
+
+
+def load_weights(settings: MatchingSettings) -> RankingWeights:
+    """The adopted learned weights when there are any, else the hand-set ones; read once per
+    process and again when the file changes."""
+    path = Path(settings.weights_file)
+    if not path.exists():
+        return RankingWeights()
+    key = (str(path), path.stat().st_mtime)
+    with _weights_lock:
+        cached = _weights_cache.get(key)
+        if cached is None:
+            _weights_cache.clear()
+            adopted = AdoptedWeights.model_validate_json(path.read_text(encoding="utf-8"))
+            cached = _weights_cache[key] = adopted.weights
+        return cached
+
+
+def shown_pairs(
+    need_ids: Sequence[str],
+    helper_ids: Sequence[str],
+    ranked: Sequence[Ranked],
+    surface: str,
+    at: datetime,
+) -> list[ShownPair]:
+    pairs = []
+    for need_id, helper_id, r in zip(need_ids, helper_ids, ranked, strict=True):
+        by_factor = {c.factor: c.value for c in r.factors}
+        pairs.append(
+            ShownPair(
+                need_id=need_id,
+                helper_id=helper_id,
+                surface=surface,
+                rank=r.rank,
+                score=r.score,
+                values=tuple(by_factor.get(f, 0.0) for f in FACTORS),
+                shown_at=at,
+            )
+        )
+    return pairs
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -266,13 +328,17 @@ class MatchingService:
         encoder: Callable[[], Encoder | None] | None = None,
         weights: RankingWeights | None = None,
         clock: Callable[[], datetime] = _now,
+        on_shown: Callable[[Sequence[ShownPair]], None] | None = None,
     ) -> None:
         self.repo = repo
         self.settings = settings
         self.audit = audit
         self._encoder = encoder or (lambda: load_encoder(settings))
-        self.weights = weights or RankingWeights()
+        self.weights = weights or load_weights(settings)
         self.clock = clock
+        # Receives every recommendation shown (the API buffers them in Redis for a worker to
+        # record), so that weights can be learned from what people saw and did.
+        self.on_shown = on_shown
 
     def encoder(self) -> Encoder | None:
         return self._encoder()
@@ -321,6 +387,16 @@ class MatchingService:
         available = np.flatnonzero(remaining > 0)
         ranked = rank(values[available], [helpers.ids[i] for i in available], self.weights, k)
         by_id = {h.id: (h, int(remaining[i])) for i, h in enumerate(candidates.helpers)}
+        if self.on_shown is not None and ranked:
+            self.on_shown(
+                shown_pairs(
+                    [need.id] * len(ranked),
+                    [r.id for r in ranked],
+                    ranked,
+                    "need_matches",
+                    self.clock(),
+                )
+            )
         return NeedMatches(
             need=need,
             matches=[
@@ -377,6 +453,16 @@ class MatchingService:
         ranked = rank(values, needs.ids, self.weights, k)
         details = self.repo.need_details([r.id for r in ranked])
         by_id = {n.id: n for n in found.needs}
+        if self.on_shown is not None and ranked:
+            self.on_shown(
+                shown_pairs(
+                    [r.id for r in ranked],
+                    [helper_id] * len(ranked),
+                    ranked,
+                    "helper_recommendations",
+                    self.clock(),
+                )
+            )
         return HelperRecommendations(
             helper=helper,
             remaining_capacity=int(helpers.remaining[0]),
@@ -531,6 +617,44 @@ class MatchingService:
             items_total=stored.items_total,
         )
 
+    # --- learning from outcomes -------------------------------------------------------------------
+
+    def learn_weights(self, seed: int = 0) -> tuple[LearningScore, bool]:
+        """Fit ranking weights from the recommendations shown and their outcomes, compare them
+        with the hand-set ones on held-out needs, and switch them on (audited) only when they do
+        better. Returns the comparison and whether the weights file was written."""
+        pairs = [p for p in (label(o) for o in self.repo.shown_outcomes()) if p is not None]
+        score = learn_from_outcomes(pairs, RankingWeights(), seed)
+        if not score.adopted:
+            return score, False
+        now = self.clock()
+        adopted = AdoptedWeights(
+            version=f"learned-{now:%Y%m%d%H%M%S}",
+            weights=score.learned,
+            outcomes=score.outcomes,
+            hand_ndcg_at_10=score.hand_ndcg_at_10,
+            learned_ndcg_at_10=score.learned_ndcg_at_10,
+            adopted_at=now,
+        )
+        if self.audit is not None:  # audited before the switch: no unaudited change of weights
+            self.audit.append(
+                AuditEntry(
+                    actor_id="system",
+                    actor_role="system",
+                    action="matching.weights.adopt",
+                    subject_type="ranking_weights",
+                    subject_id=adopted.version,
+                    after=adopted.model_dump(mode="json"),
+                )
+            )
+        path = Path(self.settings.weights_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_suffix(".tmp")
+        staged.write_text(adopted.model_dump_json(indent=2), encoding="utf-8")
+        staged.replace(path)  # atomic: a reader sees the old file or the new one
+        self.weights = adopted.weights
+        return score, True
+
     # --- screening -------------------------------------------------------------------------------
 
     def screen(self, caller: Caller, need_id: str) -> screening.ScreeningReport:
@@ -601,43 +725,15 @@ class MatchingService:
             encoder = self._fit_tfidf(size)
             refitted = True
         stats = {"helpers": [0, 0], "needs": [0, 0]}
-        for what, read, save in (
-            ("helpers", self.repo.helper_texts, self.repo.save_helper_embeddings),
-            ("needs", self.repo.need_texts, self.repo.save_need_embeddings),
-        ):
+        for what, read in (("helpers", self.repo.helper_texts), ("needs", self.repo.need_texts)):
             after = ""
             while True:
                 rows = read(after, size)
                 if not rows:
                     break
                 after = rows[-1].id
-                texts = [
-                    helper_text(r.title, r.text)
-                    if what == "helpers"
-                    else need_text(r.title, r.text)
-                    for r in rows
-                ]
-                sources = [text_source(t) for t in texts]
-                todo = [
-                    i
-                    for i, (r, s) in enumerate(zip(rows, sources, strict=True))
-                    if force or r.model != encoder.version or r.source != s
-                ]
                 stats[what][1] += len(rows)
-                if todo:
-                    vectors = encoder.embed([texts[i] for i in todo])
-                    save(
-                        [
-                            EmbeddingRow(
-                                id=rows[i].id,
-                                vector=v,
-                                model=encoder.version,
-                                source=sources[i],
-                            )
-                            for i, v in zip(todo, vectors, strict=True)
-                        ]
-                    )
-                    stats[what][0] += len(todo)
+                stats[what][0] += self._embed_rows(encoder, what, rows, force)
                 if progress is not None:
                     progress(what, stats[what][1])
         return EmbedStats(
@@ -649,6 +745,50 @@ class MatchingService:
             refitted=refitted,
             seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
         )
+
+    def embed_of(self, need_ids: Sequence[str] = (), helper_ids: Sequence[str] = ()) -> int:
+        """Embed these needs and helpers when their text, or the encoder, changed since they
+        were embedded: the work sent to a worker when one is created or changed, so no request
+        has to. Returns how many were embedded (0 until the TF-IDF encoder has been fitted by
+        `bangfu matching embed`, which then covers them)."""
+        encoder = self.encoder()
+        if encoder is None:
+            return 0
+        embedded = 0
+        if helper_ids:
+            embedded += self._embed_rows(
+                encoder, "helpers", self.repo.helper_texts_of(helper_ids), force=False
+            )
+        if need_ids:
+            embedded += self._embed_rows(
+                encoder, "needs", self.repo.need_texts_of(need_ids), force=False
+            )
+        return embedded
+
+    def _embed_rows(self, encoder: Encoder, what: str, rows: Sequence[TextRow], force: bool) -> int:
+        """Embed and store the rows whose text or encoder changed (all of them with `force`)."""
+        join, save = (
+            (helper_text, self.repo.save_helper_embeddings)
+            if what == "helpers"
+            else (need_text, self.repo.save_need_embeddings)
+        )
+        texts = [join(r.title, r.text) for r in rows]
+        sources = [text_source(t) for t in texts]
+        todo = [
+            i
+            for i, (r, s) in enumerate(zip(rows, sources, strict=True))
+            if force or r.model != encoder.version or r.source != s
+        ]
+        if not todo:
+            return 0
+        vectors = encoder.embed([texts[i] for i in todo])
+        save(
+            [
+                EmbeddingRow(id=rows[i].id, vector=v, model=encoder.version, source=sources[i])
+                for i, v in zip(todo, vectors, strict=True)
+            ]
+        )
+        return len(todo)
 
     # Fitting on every text of the province (400k) would cost minutes for no better vocabulary:
     # the texts are short and formulaic; 60k of them, every n-th, cover it.

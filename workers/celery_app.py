@@ -31,5 +31,19 @@ app.conf.update(
             "task": "bangfu.stats.nightly",
             "schedule": crontab(hour=3, minute=0),
         },
+        # The province scores in ~1 minute on 2 cores (bench/risk.py); the sweep an hour later
+        # picks up whatever the night left unscored.
+        "risk-scoring": {"task": "bangfu.risk.nightly", "schedule": crontab(hour=4, minute=0)},
+        "risk-sweep": {"task": "bangfu.risk.sweep", "schedule": crontab(hour=5, minute=0)},
+        # Recommendations shown, from the API's Redis buffer into the graph.
+        "matching-shown": {
+            "task": "bangfu.matching.record_shown",
+            "schedule": crontab(minute="*/5"),
+        },
+        # Weekly: outcomes accrue over weeks (a claim is fulfilled in ~20 days on average).
+        "matching-learn": {
+            "task": "bangfu.matching.learn",
+            "schedule": crontab(hour=4, minute=30, day_of_week="sunday"),
+        },
     },
 )

@@ -4,15 +4,31 @@ once. Called by the thin tasks in workers/tasks.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from bangfu.access import Principal, Role
+from bangfu.errors import BangfuError, GraphBusyError, GraphTimeoutError, GraphUnavailableError
 from bangfu.settings import WorkerSettings
-from graph.models import Job
+from graph.models import Job, JobState
 from graph.repositories.jobs import JobRepository
+from graph.repositories.matching import MatchingRepository
 from graph.repositories.region_stats import RegionStatsRepository
+from matching.claims import ClaimConflictError
+from matching.needs import Caller, NeedService
+
+if TYPE_CHECKING:
+    # Only the type: the API and CLI import this module, and ml/ pulls LightGBM (~1 s).
+    from ml.scoring import ScoringService
 
 REGION_STATS = "region_stats"
+RISK_SCORING = "risk_scoring"
+ASSIGNMENT_ACCEPTANCE = "assignment_acceptance"
+# Items claimed per chunk: each is one short transaction (~10 ms here), so a chunk takes a few
+# seconds and a killed worker repeats little.
+ACCEPTANCE_CHUNK = 200
 
 Enqueue = Callable[[str, int], None]  # (job id, chunk number)
+_TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
 
 
 class RegionStatsJob:
@@ -59,3 +75,162 @@ def create_region_stats_job(
     if villages_per_chunk is not None:
         params["villages_per_chunk"] = villages_per_chunk
     return jobs.create(REGION_STATS, created_by, params)
+
+
+class RiskScoringJob:
+    """A night's risk scoring under a region: chunks of whole villages (about
+    `RiskSettings.chunk_households` households each, never one task per household), each scored
+    by one task. Scoring merges alerts on a deterministic id, so a chunk delivered twice (its
+    worker died after writing, before completing) writes nothing new; the chunk is completed in
+    a transaction of its own after the alerts committed."""
+
+    def __init__(
+        self, jobs: JobRepository, scoring: ScoringService, settings: WorkerSettings
+    ) -> None:
+        self.jobs = jobs
+        self.scoring = scoring
+        self.settings = settings
+
+    def plan(self, job_id: str, enqueue: Enqueue) -> int:
+        job = self.jobs.start(job_id)
+        if job.chunks_total is None:
+            chunks = self.scoring.plan(
+                str(job.params["period"]),
+                str(job.params.get("region", "")),
+                only_unscored=bool(job.params.get("only_unscored", False)),
+            )
+            if not chunks:
+                self.jobs.finish(job_id, {"villages": 0}, rows=0)
+                return 0
+            self.jobs.plan_chunks(job_id, chunks)
+        pending = self.jobs.pending_chunks(job_id)
+        for no in pending:
+            enqueue(job_id, no)
+        return len(pending)
+
+    def run_chunk(self, job_id: str, no: int) -> str:
+        chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
+        if chunk.state == "dead":
+            return "set aside"
+        if chunk.state == "done":
+            return "already done"
+        period = str(self.jobs.get(job_id).params["period"])
+        self.scoring.score_chunk(chunk.ids, period)
+        return "applied" if self.jobs.complete_chunk(job_id, no) else "already done"
+
+
+def create_risk_scoring_job(
+    jobs: JobRepository, created_by: str, period: str, region: str = "", only_unscored: bool = False
+) -> Job:
+    """`only_unscored` re-enqueues the households a night left unscored (a chunk set aside, a
+    village added since): the sweep that follows the nightly run."""
+    return jobs.create(
+        RISK_SCORING,
+        created_by,
+        {"period": period, "region": region, "only_unscored": only_unscored},
+    )
+
+
+class AssignmentAcceptanceJob:
+    """Turn an accepted assignment proposal into claims, `ACCEPTANCE_CHUNK` items a chunk. Each
+    item is claimed for its helper in its own transaction, with every check a helper's own claim
+    gets (still open, capability, capacity); an item that no longer fits is skipped with the
+    reason (its error code) recorded on the item. An item already decided is never tried again,
+    and a claim that committed before its worker died counts as claimed on the next delivery."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        matching: MatchingRepository,
+        needs: NeedService,
+        settings: WorkerSettings,
+    ) -> None:
+        self.jobs = jobs
+        self.matching = matching
+        self.needs = needs
+        self.settings = settings
+
+    def plan(self, job_id: str, enqueue: Enqueue) -> int:
+        job = self.jobs.start(job_id)
+        proposal_id = str(job.params["proposal_id"])
+        if job.chunks_total is None:
+            ids = self.matching.open_proposal_items(proposal_id)
+            chunks = [ids[i : i + ACCEPTANCE_CHUNK] for i in range(0, len(ids), ACCEPTANCE_CHUNK)]
+            if not chunks:
+                self._finish(job_id, proposal_id)
+                return 0
+            self.jobs.plan_chunks(job_id, chunks)
+        pending = self.jobs.pending_chunks(job_id)
+        for no in pending:
+            enqueue(job_id, no)
+        if not pending and self.jobs.get(job_id).state is JobState.SUCCEEDED:
+            self._finish(job_id, proposal_id)  # the last chunk's worker died before finishing
+        return len(pending)
+
+    def run_chunk(self, job_id: str, no: int) -> str:
+        chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
+        if chunk.state == "dead":
+            return "set aside"
+        if chunk.state == "done":
+            return "already done"
+        job = self.jobs.get(job_id)
+        proposal_id = str(job.params["proposal_id"])
+        caller = acceptance_caller(job)
+        outcomes: list[tuple[str, str]] = []
+        for item, outcome in self.matching.proposal_items_of(proposal_id, chunk.ids):
+            if outcome is not None:
+                continue
+            try:
+                self.needs.assign(caller, item.need_id, item.helper_id)
+                outcomes.append((item.need_id, "claimed"))
+            except ClaimConflictError as exc:
+                done = exc.holder_id == item.helper_id
+                outcomes.append((item.need_id, "claimed" if done else exc.code))
+            except _TRANSIENT:
+                raise  # the task retries; items decided so far are decided again the same way
+            except BangfuError as exc:
+                # An expected refusal: no longer open, helper full or lacking the capability.
+                outcomes.append((item.need_id, exc.code))
+        if outcomes:
+            self.matching.set_item_outcomes(proposal_id, outcomes)
+        if not self.jobs.complete_chunk(job_id, no):
+            return "already done"
+        if self.jobs.get(job_id).state is JobState.SUCCEEDED:
+            self._finish(job_id, proposal_id)
+        return "applied"
+
+    def _finish(self, job_id: str, proposal_id: str) -> None:
+        claimed, skipped = self.matching.finish_acceptance(proposal_id)
+        self.jobs.finish(job_id, {"claimed": claimed, "skipped": skipped})
+
+
+def acceptance_caller(job: Job) -> Caller:
+    """The accepting official as the job recorded them, scoped to the proposal's region."""
+    params = job.params
+    return Caller(
+        principal=Principal(
+            user_id=str(params["accepted_by"]),
+            username=str(params["username"]),
+            role=Role(str(params["role"])),
+            region_code=params.get("region_code"),
+        ),
+        prefixes=(str(params["proposal_region"]),),
+        request_id=f"job:{job.id}",
+    )
+
+
+def create_acceptance_job(
+    jobs: JobRepository, principal: Principal, proposal_id: str, proposal_region: str
+) -> Job:
+    return jobs.create(
+        ASSIGNMENT_ACCEPTANCE,
+        principal.user_id,
+        {
+            "proposal_id": proposal_id,
+            "proposal_region": proposal_region,
+            "accepted_by": principal.user_id,
+            "username": principal.username,
+            "role": principal.role.value,
+            "region_code": principal.region_code,
+        },
+    )

@@ -4,6 +4,9 @@ job record."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from celery import Task
 
 from bangfu.errors import GraphBusyError, GraphTimeoutError, GraphUnavailableError
@@ -11,13 +14,24 @@ from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.repositories.audit import AuditRepository
 from graph.repositories.jobs import JobRepository
+from graph.repositories.matching import MatchingRepository
 from graph.repositories.needs import NeedRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
+from matching.service import MatchingService
+from ml.pipeline import scoring_service
 from workers.celery_app import app
 from workers.imports import build_import_job
-from workers.jobs import RegionStatsJob, create_region_stats_job
+from workers.jobs import (
+    AssignmentAcceptanceJob,
+    RegionStatsJob,
+    RiskScoringJob,
+    create_region_stats_job,
+    create_risk_scoring_job,
+)
+from workers.shown import shown_buffer
 
+CHINA = ZoneInfo("Asia/Shanghai")
 TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
 
 
@@ -72,6 +86,99 @@ def nightly_region_stats() -> str:
     job = create_region_stats_job(JobRepository(get_graph()), created_by="beat")
     plan_region_stats.delay(job.id)  # sent after the job record committed
     return job.id
+
+
+def _risk_scoring_job() -> RiskScoringJob:
+    # The model is read from disk once per process (ml/registry.py); resolving the version per
+    # task means a newly activated model is used from the next task on.
+    graph = get_graph()
+    settings = get_settings()
+    return RiskScoringJob(
+        JobRepository(graph), scoring_service(graph, settings.risk), settings.workers
+    )
+
+
+def _enqueue_risk_chunk(job_id: str, no: int) -> None:
+    score_risk_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.risk.plan", base=JobTask, **RETRY)
+def plan_risk_scoring(job_id: str) -> int:
+    return _risk_scoring_job().plan(job_id, _enqueue_risk_chunk)
+
+
+@app.task(name="bangfu.risk.chunk", base=JobTask, **RETRY)
+def score_risk_chunk(job_id: str, no: int) -> str:
+    return _risk_scoring_job().run_chunk(job_id, no)
+
+
+def _risk_period() -> str:
+    # A night in year Y scores the risk year Y from the last complete year of records (Y - 1).
+    return str(datetime.now(CHINA).year)
+
+
+@app.task(name="bangfu.risk.nightly", **RETRY)
+def nightly_risk_scoring() -> str:
+    job = create_risk_scoring_job(JobRepository(get_graph()), "beat", _risk_period())
+    plan_risk_scoring.delay(job.id)  # sent after the job record committed
+    return job.id
+
+
+@app.task(name="bangfu.risk.sweep", **RETRY)
+def sweep_risk_scoring() -> str:
+    """Score what the night left unscored (a chunk set aside, a village added since)."""
+    job = create_risk_scoring_job(
+        JobRepository(get_graph()), "beat", _risk_period(), only_unscored=True
+    )
+    plan_risk_scoring.delay(job.id)
+    return job.id
+
+
+@app.task(name="bangfu.matching.embed", **RETRY)
+def embed_texts(need_ids: list[str] | None = None, helper_ids: list[str] | None = None) -> int:
+    """Embed needs and helpers that were created or changed (idempotent: an unchanged text is
+    not embedded again)."""
+    graph = get_graph()
+    service = MatchingService(MatchingRepository(graph), get_settings().matching)
+    return service.embed_of(need_ids or (), helper_ids or ())
+
+
+def _acceptance_job() -> AssignmentAcceptanceJob:
+    graph = get_graph()
+    settings = get_settings()
+    needs = NeedService(NeedRepository(graph), AuditRepository(graph), settings.market)
+    return AssignmentAcceptanceJob(
+        JobRepository(graph), MatchingRepository(graph), needs, settings.workers
+    )
+
+
+def _enqueue_acceptance_chunk(job_id: str, no: int) -> None:
+    accept_assignment_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.matching.accept_plan", base=JobTask, **RETRY)
+def plan_assignment_acceptance(job_id: str) -> int:
+    return _acceptance_job().plan(job_id, _enqueue_acceptance_chunk)
+
+
+@app.task(name="bangfu.matching.accept_chunk", base=JobTask, **RETRY)
+def accept_assignment_chunk(job_id: str, no: int) -> str:
+    return _acceptance_job().run_chunk(job_id, no)
+
+
+@app.task(name="bangfu.matching.record_shown", **RETRY)
+def record_shown() -> int:
+    return shown_buffer().record(MatchingRepository(get_graph()))
+
+
+@app.task(name="bangfu.matching.learn", **RETRY)
+def learn_ranking_weights() -> dict[str, object]:
+    graph = get_graph()
+    service = MatchingService(
+        MatchingRepository(graph), get_settings().matching, AuditRepository(graph)
+    )
+    score, switched = service.learn_weights()
+    return {**score.model_dump(mode="json"), "switched": switched}
 
 
 @app.task(name="bangfu.market.tick", **RETRY)

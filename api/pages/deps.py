@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.audit import AuditTrail
-from api.deps import AuthServiceDep, Graph, RequestId
+from api.deps import AuthServiceDep, Graph, RequestId, admit
 from api.pages.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, SessionStore, tokens_match
-from api.policy import ALLOWED, Action, scope_for
+from api.policy import Action
 from api.rate_limit import get_redis
 from bangfu.access import Principal
 from bangfu.errors import AuthenticationError, CsrfError
@@ -62,15 +62,9 @@ PageAudit = Annotated[AuditTrail, Depends(page_trail)]
 def page_caller_for(action: Action) -> Callable[..., Caller]:
     """Like api.deps.caller_for, for a signed-in page session: roles the policy does not allow
     get the 403 page (audited), the rest carry their region scope down to the services."""
-    roles = ALLOWED[action]
 
     def dependency(trail: PageAudit, request: Request, rid: RequestId) -> Caller:
-        route = request.scope.get("route")
-        endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-        principal = trail.require_roles(roles, endpoint)
-        scope = scope_for(principal)
-        prefixes = ("",) if scope.everything else tuple(scope.prefixes)
-        return Caller(principal=principal, prefixes=prefixes, request_id=rid)
+        return admit(trail, request, rid, action)
 
     return dependency
 

@@ -66,6 +66,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village", "nav_village"),
         ("/village/needs", "nav_needs"),
         ("/alerts", "nav_alerts"),
+        ("/dashboard", "nav_dashboard"),
     ),
     Role.OFFICIAL: (
         ("/alerts", "nav_alerts"),
@@ -73,8 +74,12 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/village", "nav_village"),
     ),
-    Role.AUDITOR: (("/audit", "nav_audit"),),
-    Role.ADMIN: (("/market", "nav_market"), ("/audit", "nav_audit")),
+    Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
+    Role.ADMIN: (
+        ("/market", "nav_market"),
+        ("/dashboard", "nav_dashboard"),
+        ("/audit", "nav_audit"),
+    ),
 }
 
 

@@ -31,14 +31,16 @@ Reader = Annotated[Caller, Depends(caller_for(Action.READ_HOUSEHOLD))]
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["region_stats"]
+    kind: Literal["region_stats", "risk_scoring"]
     region: str = Field(default="", pattern=r"^(\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?)?$")
+    # Risk scoring only: the risk year (alerts for 2026 use 2025's records); default this year.
+    period: str | None = Field(default=None, pattern=r"^20\d{2}$")
 
 
 @router.post("/jobs", response_model=Job, status_code=status.HTTP_202_ACCEPTED)
 def start_job(body: JobRequest, admin: Admin, jobs: Jobs) -> Job:
     """Start a job in the background; poll GET /jobs/{id} for its state and progress."""
-    return jobs.start_region_stats(admin, body.region)
+    return jobs.start(admin, body.kind, body.region, body.period)
 
 
 @router.get("/jobs/{job_id}", response_model=Job)

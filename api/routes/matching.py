@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from api.deps import Pagination, caller_for
 from api.matching import (
+    Acceptance,
     AssignmentRequest,
     HelperRecommendationsView,
     Matching,
@@ -18,6 +19,7 @@ from api.matching import (
     ScreeningView,
 )
 from api.policy import Action
+from graph.models import Job
 from matching.needs import Caller
 
 router = APIRouter(tags=["matching"])
@@ -25,6 +27,7 @@ router = APIRouter(tags=["matching"])
 Matcher = Annotated[Caller, Depends(caller_for(Action.VIEW_MATCHES))]
 Recommended = Annotated[Caller, Depends(caller_for(Action.VIEW_RECOMMENDATIONS))]
 Proposer = Annotated[Caller, Depends(caller_for(Action.PROPOSE_ASSIGNMENT))]
+Accepter = Annotated[Caller, Depends(caller_for(Action.ACCEPT_ASSIGNMENT))]
 Screener = Annotated[Caller, Depends(caller_for(Action.SCREEN_NEED))]
 RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -75,6 +78,18 @@ def get_assignment(
     """A stored proposal with one page of its items (in need id order)."""
     result = matching.proposal(caller, proposal_id, page.skip, page.page_size)
     return ProposalView.of(result, page.page, page.page_size)
+
+
+@router.post(
+    "/assignments/{proposal_id}/accept",
+    response_model=Job,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def accept_assignment(proposal_id: RecordId, caller: Accepter, acceptance: Acceptance) -> Job:
+    """Accept a proposal: a background job claims each item for its helper with every check a
+    helper's own claim gets; items that no longer fit are skipped with the reason. Poll
+    GET /jobs/{id}; GET /assignments/{id} then reads 'accepted'. 409 when not 'proposed'."""
+    return acceptance.accept(caller, proposal_id)
 
 
 @router.get("/needs/{need_id}/screening", response_model=ScreeningView)

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from graph.ingest.validation import Issue
 
@@ -68,13 +69,19 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
             out.write(line)
 
 
-def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    """A one-sheet workbook (write-only mode: constant memory); returns the rows written,
-    at most XLSX_MAX_ROWS (a longer report is cut there; the CSV download has every row)."""
+def write_xlsx(
+    path: Path | BinaryIO,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    sheet_title: str = "report",
+) -> int:
+    """A one-sheet workbook (write-only mode: constant memory) to a file or a binary stream;
+    returns the rows written, at most XLSX_MAX_ROWS (a longer report is cut there; the CSV
+    download has every row)."""
     from openpyxl import Workbook  # type: ignore[import-untyped]  # noqa: PLC0415
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("report")
+    sheet = book.create_sheet(sheet_title)
     sheet.append([neutralise(h) for h in header])
     written = 0
     for row in rows:

@@ -167,6 +167,19 @@ class JobRepository:
             for r in self.graph.read(CHUNKS_OF, id=job_id)
         ]
 
+    def complete_chunk(self, job_id: str, no: int) -> bool:
+        """Mark a chunk done whose work committed on its own (idempotent work, such as scoring
+        that merges its alerts); False when another delivery completed it first."""
+
+        def work(tx: ManagedTransaction) -> bool:
+            locked = lock_chunk(tx, job_id, no)
+            if locked is None or locked[0] != "pending":
+                return False
+            complete_chunk_in(tx, job_id, no)
+            return True
+
+        return self.graph.run_write(work)
+
     def fail(self, job_id: str, error: str) -> None:
         self.graph.write(FAIL_JOB, id=job_id, error=error[:500], now=_now())
 

@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+from neo4j import ManagedTransaction
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from bangfu.errors import NotFoundError
+from bangfu.errors import ConflictError, NotFoundError
 from graph.client import GraphClient
+from graph.models import ShownOutcome, ShownPair
 
 EMBEDDING_DTYPE = np.dtype("<f4")
 OPEN = "open"
@@ -204,6 +206,13 @@ RETURN h.id AS id, h.name AS title, h.description AS text, h.embedding_model AS 
 ORDER BY h.id
 """
 
+NEED_TEXTS_OF = """
+MATCH (n:Need) WHERE n.id IN $ids AND n.status IN $statuses
+RETURN n.id AS id, n.title AS title, n.text AS text, n.embedding_model AS model,
+       n.embedding_source AS source
+ORDER BY n.id
+"""
+
 SAVE_NEED_EMBEDDINGS = """
 UNWIND $rows AS r
 MATCH (n:Need {id: r.id})
@@ -315,6 +324,79 @@ CALL (p) {
 RETURN p {.*} AS p, total, items
 """
 
+# Accepting a proposal: taken once (the status moves on under the node's lock), then its items
+# are claimed chunk by chunk by a worker; each item records what became of it.
+LOCK_PROPOSAL = """
+MATCH (p:AssignmentProposal {id: $id})
+WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
+SET p.lock_version = coalesce(p.lock_version, 0) + 1
+RETURN p.status AS status
+"""
+
+BEGIN_ACCEPTANCE = """
+MATCH (p:AssignmentProposal {id: $id})
+SET p.status = 'accepting', p.accepted_by = $by, p.accepted_at = $now, p.acceptance_job = $job_id
+"""
+
+OPEN_PROPOSAL_ITEMS = """
+MATCH (:AssignmentProposal {id: $id})-[x:PROPOSES]->(n:Need)
+WHERE x.outcome IS NULL
+RETURN n.id AS need_id ORDER BY need_id
+"""
+
+PROPOSAL_ITEMS_OF = """
+MATCH (:AssignmentProposal {id: $id})-[x:PROPOSES]->(n:Need)
+WHERE n.id IN $need_ids
+RETURN n.id AS need_id, x.helper_id AS helper_id, x.score AS score, x.outcome AS outcome
+ORDER BY need_id
+"""
+
+SET_ITEM_OUTCOMES = """
+MATCH (p:AssignmentProposal {id: $id})
+UNWIND $rows AS r
+MATCH (p)-[x:PROPOSES]->(:Need {id: r.need_id})
+SET x.outcome = r.outcome
+RETURN count(*) AS written
+"""
+
+FINISH_ACCEPTANCE = """
+MATCH (p:AssignmentProposal {id: $id})
+CALL (p) {
+  MATCH (p)-[x:PROPOSES]->(:Need)
+  RETURN sum(CASE x.outcome WHEN 'claimed' THEN 1 ELSE 0 END) AS claimed,
+         sum(CASE WHEN x.outcome IS NOT NULL AND x.outcome <> 'claimed' THEN 1 ELSE 0 END)
+           AS skipped
+}
+SET p.status = 'accepted', p.claimed = claimed, p.skipped = skipped
+RETURN claimed, skipped
+"""
+
+# --- recommendations shown ------------------------------------------------------------------------
+
+# One node per (need, helper) pair, not per showing: the learner needs each pair once with its
+# latest factor values; `times` and `best_rank` keep how prominently it was shown.
+RECORD_SHOWN = """
+UNWIND $rows AS r
+MERGE (s:ShownPair {key: r.need_id + '|' + r.helper_id})
+ON CREATE SET s.need_id = r.need_id, s.helper_id = r.helper_id, s.first_shown_at = r.shown_at,
+              s.times = 0, s.best_rank = r.rank
+SET s.values = r.values, s.surface = r.surface, s.last_shown_at = r.shown_at,
+    s.times = s.times + 1,
+    s.best_rank = CASE WHEN r.rank < s.best_rank THEN r.rank ELSE s.best_rank END
+RETURN count(*) AS written
+"""
+
+SHOWN_OUTCOMES = """
+MATCH (s:ShownPair) WHERE s.key > $after
+WITH s ORDER BY s.key LIMIT $limit
+MATCH (n:Need {id: s.need_id})
+RETURN s.key AS key, s.need_id AS need_id, s.helper_id AS helper_id, s.values AS values,
+       n.status AS status, n.claimed_by AS holder_id,
+       EXISTS { (n)<-[:EVENT_OF]-(:NeedEvent {action: 'release', helper_id: s.helper_id}) }
+         AS released_by_helper
+ORDER BY key
+"""
+
 # --- screening -----------------------------------------------------------------------------------
 
 # The need under review and the other live needs of its household and village.
@@ -334,6 +416,11 @@ RETURN n {.id, .household_id, .village_code, .category, .kind, .urgency, .status
 
 
 # --- records ------------------------------------------------------------------------------------
+
+
+class ProposalNotAcceptableError(ConflictError):
+    code = "proposal_not_acceptable"
+    message_zh = "该分配方案不能接受"
 
 
 class MatchNeed(BaseModel):
@@ -621,6 +708,10 @@ class MatchingRepository:
             for r in self.graph.read(HELPER_TEXTS, after=after, limit=limit)
         ]
 
+    def need_texts_of(self, need_ids: Sequence[str]) -> list[TextRow]:
+        rows = self.graph.read(NEED_TEXTS_OF, ids=list(need_ids), statuses=list(EMBEDDED_STATUSES))
+        return [TextRow.model_validate(r) for r in rows]
+
     def helper_texts_of(self, helper_ids: Sequence[str]) -> list[TextRow]:
         return [
             TextRow.model_validate(r)
@@ -763,6 +854,77 @@ class MatchingRepository:
             items=[ProposalItem.model_validate(i) for i in row["items"] if i],
             items_total=int(row["total"]),
         )
+
+    # --- accepting proposals -------------------------------------------------------------------
+
+    def begin_acceptance(
+        self, proposal_id: str, prefixes: Sequence[str], by: str, job_id: str, now: datetime
+    ) -> None:
+        """Mark a proposed proposal as being accepted by `by` under `job_id`; NotFound outside
+        the scope, Conflict when it is not 'proposed' (already accepted, or still being written).
+        Two officials accepting at once: the lock lets one through."""
+
+        def work(tx: ManagedTransaction) -> str | None:
+            row = tx.run(LOCK_PROPOSAL, id=proposal_id, prefixes=list(prefixes)).single()
+            if row is None:
+                return None
+            if row["status"] == "proposed":
+                tx.run(BEGIN_ACCEPTANCE, id=proposal_id, by=by, job_id=job_id, now=now).consume()
+            return str(row["status"])
+
+        status = self.graph.run_write(work)
+        if status is None:
+            raise NotFoundError(
+                f"assignment proposal {proposal_id} not found", message_zh="未找到该分配方案"
+            )
+        if status != "proposed":
+            raise ProposalNotAcceptableError(
+                f"assignment proposal {proposal_id} is {status}: only a proposed one is accepted",
+                message_zh=f"该分配方案当前状态为{status}，不能接受",
+            )
+
+    def open_proposal_items(self, proposal_id: str) -> list[str]:
+        """Need ids of the items no acceptance has dealt with yet."""
+        return [r["need_id"] for r in self.graph.read(OPEN_PROPOSAL_ITEMS, id=proposal_id)]
+
+    def proposal_items_of(
+        self, proposal_id: str, need_ids: Sequence[str]
+    ) -> list[tuple[ProposalItem, str | None]]:
+        rows = self.graph.read(PROPOSAL_ITEMS_OF, id=proposal_id, need_ids=list(need_ids))
+        return [
+            (
+                ProposalItem(need_id=r["need_id"], helper_id=r["helper_id"], score=r["score"]),
+                r["outcome"],
+            )
+            for r in rows
+        ]
+
+    def set_item_outcomes(self, proposal_id: str, outcomes: Sequence[tuple[str, str]]) -> None:
+        rows = [{"need_id": n, "outcome": o} for n, o in outcomes]
+        self.graph.write_counted(
+            SET_ITEM_OUTCOMES, len(rows), "proposal item outcomes", id=proposal_id, rows=rows
+        )
+
+    def finish_acceptance(self, proposal_id: str) -> tuple[int, int]:
+        row = self.graph.write(FINISH_ACCEPTANCE, id=proposal_id)[0]
+        return int(row["claimed"]), int(row["skipped"])
+
+    # --- recommendations shown -----------------------------------------------------------------
+
+    def record_shown(self, pairs: Sequence[ShownPair]) -> None:
+        rows = [p.model_dump() | {"values": list(p.values)} for p in pairs]
+        self.graph.write_counted(RECORD_SHOWN, len(rows), "shown pairs", rows=rows)
+
+    def shown_outcomes(self, chunk: int = 10_000) -> Iterator[ShownOutcome]:
+        """Every recorded pair with its need's outcome so far, in key order, `chunk` a read."""
+        after = ""
+        while True:
+            rows = self.graph.read(SHOWN_OUTCOMES, after=after, limit=chunk, timeout_s=120)
+            if not rows:
+                return
+            after = rows[-1]["key"]
+            for r in rows:
+                yield ShownOutcome.model_validate({**r, "values": tuple(r["values"])})
 
     # --- screening -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from bangfu.errors import NotFoundError
 from bangfu.vocabulary import HelperKind
 from graph.client import GraphClient
-from graph.models import User
+from graph.models import User, UserAccess
 
 # The username constraint turns a concurrent duplicate into ConflictError (graph/client.py).
 CREATE_USER = """
@@ -18,6 +18,14 @@ RETURN u {.*} AS u
 """
 
 GET_USER = "MATCH (u:User {id: $id}) RETURN u {.*} AS u"
+
+# Every authenticated request reads this, so user and helper come back in one query (one
+# transaction instead of two, ~2 ms less per request on this machine).
+GET_ACCESS = """
+MATCH (u:User {id: $id})
+OPTIONAL MATCH (h:Helper {id: u.helper_id})
+RETURN u {.*} AS u, coalesce(h.service_regions, []) AS service_regions
+"""
 
 BY_USERNAME = "MATCH (u:User {username: $username}) RETURN u {.*} AS u"
 
@@ -79,6 +87,14 @@ class UserRepository:
         if row is None:
             raise NotFoundError(f"user {user_id} not found", message_zh="未找到该用户")
         return user_from_row(row["u"])
+
+    def access(self, user_id: str) -> UserAccess:
+        row = self.graph.read_one(GET_ACCESS, id=user_id)
+        if row is None:
+            raise NotFoundError(f"user {user_id} not found", message_zh="未找到该用户")
+        user = user_from_row(row["u"])
+        regions = tuple(row["service_regions"]) if user.helper_id is not None else ()
+        return UserAccess(user=user, service_regions=regions)
 
     def by_username(self, username: str) -> User | None:
         """The user with this (normalised) username, or None; logins must not raise on absence."""

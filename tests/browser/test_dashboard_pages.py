@@ -48,29 +48,35 @@ def test_a_dashboard_chart_renders_with_data_drills_down_and_exports(
     visit(page, "/dashboard")
     page.wait_for_function("echarts.getInstanceByDom(document.getElementById('chart-households'))")
     series = {s["name"]: s["data"] for s in page.evaluate(SERIES)}
-    assert series == {"未脱贫": [0], "已脱贫": [0], "监测对象": [3]}  # one town: 甲镇
+    assert series == {"未脱贫户数": [0], "已脱贫户数": [0], "监测对象户数": [3]}  # one town: 甲镇
     canvas = page.locator("#chart-households canvas")
     assert canvas.count() == 1 and canvas.bounding_box()["height"] > 100  # type: ignore[index]
 
     with page.expect_download() as download:
-        page.locator("a[href*='table=households']").click()
+        page.locator("a[href*='table=households'][href*='xlsx']").click()
     book = load_workbook(BytesIO(open(download.value.path(), "rb").read()))  # noqa: SIM115
     rows = [list(r) for r in book.active.iter_rows(values_only=True)]
-    assert rows == [
-        ["区划代码", "区划", "户数", "人数", "未脱贫", "已脱贫", "监测对象"],
-        [TOWN_A, "甲镇", 3, 9, 0, 0, 3],
+    assert rows[0][:4] == ["区划代码", "地区", "户数", "人数"]
+    assert rows[0][8] == "监测对象户数"
+    # The county's own row first, then one per town: the numbers the chart drew.
+    assert [[*r[:4], r[8]] for r in rows[1:]] == [
+        [COUNTY_A, "甲县", 3, 9, 3],
+        [TOWN_A, "甲镇", 3, 9, 3],
     ]
 
     page.locator("details").first.locator("summary").click()
     page.get_by_role("link", name="甲镇").click()
     page.wait_for_url(f"**region={TOWN_A}*")
     page.wait_for_function("echarts.getInstanceByDom(document.getElementById('chart-households'))")
-    assert page.locator("ol.breadcrumb").inner_text().count("甲县") == 1
+    assert page.locator("#region-name").inner_text() == "甲镇"
     villages = page.evaluate(
         "() => echarts.getInstanceByDom(document.getElementById('chart-households'))"
         ".getOption().xAxis[0].data"
     )
     assert villages == ["甲村"]
+    page.get_by_role("link", name="返回上级").click()
+    page.wait_for_url(f"**region={COUNTY_A}")
+    assert page.locator("#region-name").inner_text() == "甲县"
 
     # County B is not this official's: the 404 page, in Chinese.
     response = page.goto("/dashboard?region=440224")

@@ -4,9 +4,11 @@ recommendations, assignment proposals and screening, each inside its caller's sc
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,9 +20,13 @@ from graph.client import GraphClient
 from graph.models import Need
 from graph.pii import PiiVault
 from graph.repositories import NeedRepository, PairingRepository
+from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
+from matching.learning import label
 from matching.needs import Caller
+from matching.ranking import FACTORS
 from matching.service import MatchingService, RegionTooLargeError
+from tests.integration.celery_worker import Worker, wait_for_job
 from tests.integration.conftest import (
     COUNTY_A,
     COUNTY_B,
@@ -31,6 +37,9 @@ from tests.integration.conftest import (
     bearer,
 )
 from tests.integration.marketplace_data import add_household
+from workers.celery_app import app as celery_app
+from workers.shown import KEY as SHOWN_KEY
+from workers.shown import shown_buffer
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 JOB_TEXT = "户主今年45岁，之前的工作因工厂停产中断，希望在县城找到保洁工作，月收入3000元左右。"
@@ -184,6 +193,35 @@ def test_a_need_without_an_embedding_gets_one_once(world: World) -> None:
     assert world.service.embed_all().needs_embedded == 1
 
 
+def test_a_need_created_through_the_api_is_embedded_by_a_worker(
+    world: World, tmp_path: Path
+) -> None:
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        created = world.call(
+            "field_a",
+            "POST",
+            "/households/HA2/needs",
+            json={"category": "job", "title": "需要就业岗位", "text": "希望在镇上找到保洁工作"},
+        )
+        assert created.status_code == 201, created.text
+        need_id = created.json()["id"]
+        repo = MatchingRepository(world.graph)
+        deadline = time.monotonic() + 60
+        while repo.need(need_id, [""]).embedding is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        stored = repo.need(need_id, [""])
+        assert stored.embedding is not None, "the worker did not embed the new need"
+        assert stored.embedding_model == world.service.encoder().version  # type: ignore[union-attr]
+        # Embedded once: the batch finds it current.
+        assert world.service.embed_of(need_ids=[need_id]) == 0
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+
+
 def test_recommendations_are_for_the_helper_itself_and_de_identified(world: World) -> None:
     response = world.call("unit_a", "GET", "/helpers/U1/recommendations")
     assert response.status_code == 200, response.text
@@ -275,6 +313,102 @@ def test_an_assignment_proposal_claims_nothing(world: World) -> None:
     with pytest.raises(RegionTooLargeError):
         world.service.propose_assignment(caller, COUNTY_A, max_needs=1)
     assert datetime.fromisoformat(proposal["created_at"]) <= datetime.now(UTC)
+
+
+def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_path: Path) -> None:
+    proposal = world.call("official_a", "POST", "/assignments", json={"region_code": COUNTY_A})
+    assert proposal.status_code == 201, proposal.text
+    proposal_id = proposal.json()["id"]
+    # Meanwhile charity C1 claims NA1 itself: that item no longer fits and is skipped.
+    assert world.call("charity_a", "POST", "/needs/NA1/claim").status_code == 200
+
+    assert world.call("field_a", "POST", f"/assignments/{proposal_id}/accept").status_code == 403
+    assert world.call("official_b", "POST", f"/assignments/{proposal_id}/accept").status_code == 404
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        accepted = world.call("official_a", "POST", f"/assignments/{proposal_id}/accept")
+        assert accepted.status_code == 202, accepted.text
+        job_id = accepted.json()["id"]
+        # Accepting twice is refused while (and after) the first acceptance runs.
+        again = world.call("official_a", "POST", f"/assignments/{proposal_id}/accept")
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "proposal_not_acceptable"
+        wait_for_job(JobRepository(world.graph), job_id, timeout_s=120)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    job = world.call("official_a", "GET", f"/jobs/{job_id}").json()
+    assert job["state"] == "succeeded", job
+    assert job["result"] == {"claimed": 1, "skipped": 1}
+    na1 = world.call("official_a", "GET", "/needs/NA1").json()["need"]
+    na3 = world.call("official_a", "GET", "/needs/NA3").json()["need"]
+    assert (na1["status"], na1["holder_id"]) == ("claimed", "C1")
+    assert (na3["status"], na3["holder_id"]) == ("claimed", "U1")
+    assert world.call("official_a", "GET", f"/assignments/{proposal_id}").json()["status"] == (
+        "accepted"
+    )
+    actions = {
+        (e["action"], e["subject_id"])
+        for e in world.call(
+            "auditor", "GET", "/audit", params={"actor_id": job["created_by"]}
+        ).json()["items"]
+    }
+    assert ("assignment.accept", proposal_id) in actions and ("need.assign", "NA3") in actions
+
+
+def test_recommendations_shown_are_recorded_by_a_worker_and_learned_from(
+    world: World, tmp_path: Path
+) -> None:
+    buffer = shown_buffer()
+    buffer.client.delete(SHOWN_KEY)
+    shown = world.call("official_a", "GET", "/needs/NA1/matches")
+    assert shown.status_code == 200, shown.text
+    helpers = [m["helper_id"] for m in shown.json()["items"]]
+    assert world.call("unit_a", "GET", "/helpers/U1/recommendations").status_code == 200
+    assert buffer.pending() == 2  # one entry per response, nothing written to the graph yet
+    assert world.graph.read_one("MATCH (s:ShownPair) RETURN count(s) AS n")["n"] == 0
+
+    celery_app.control.purge()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        celery_app.send_task("bangfu.matching.record_shown")
+        deadline = time.monotonic() + 60
+        while buffer.pending() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    assert buffer.pending() == 0
+    rows = world.graph.read(
+        "MATCH (s:ShownPair {need_id: 'NA1'}) RETURN s.helper_id AS h, s.values AS v, "
+        "s.best_rank AS r ORDER BY r"
+    )
+    assert [r["h"] for r in rows] == helpers
+    assert all(len(r["v"]) == len(FACTORS) for r in rows)
+
+    # The first helper shown takes NA1: its pair is labelled, the others' too (someone else took
+    # the need); pairs of needs still waiting are not.
+    first = helpers[0]
+    NeedRepository(world.graph).save(
+        need("NA1", "HA", VILLAGE_A).model_copy(
+            update={"claimed_by": first, "status": NeedStatus.FULFILLED}
+        )
+    )
+    labelled = {
+        (p.need_id, p.helper_id): p.fulfilled
+        for p in (label(o) for o in MatchingRepository(world.graph).shown_outcomes())
+        if p is not None
+    }
+    assert labelled[("NA1", first)] is True
+    assert all(labelled[("NA1", h)] is False for h in helpers[1:])
+    assert {n for n, _ in labelled} == {"NA1"}
+    # Far too few outcomes to learn from: the hand-set weights stay and no file is written.
+    score, switched = world.service.learn_weights()
+    assert not switched and not score.adopted
+    assert not get_settings().matching.weights_file.exists()
 
 
 def test_screening_flags_duplicates_and_implausible_amounts(world: World) -> None:

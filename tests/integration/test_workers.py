@@ -4,11 +4,7 @@ exactly once, and a chunk that keeps dying is set aside instead of looping."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,68 +15,14 @@ from bangfu.settings import get_settings
 from graph.client import GraphClient
 from graph.models import JobState
 from graph.pii import PiiVault
+from graph.repositories.analytics import AnalyticsRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale
+from tests.integration.celery_worker import Worker, wait_for_job
 from workers.celery_app import app as celery_app
 from workers.jobs import RegionStatsJob, create_region_stats_job
-
-ROOT = Path(__file__).resolve().parents[2]
-# Short, so that a message whose worker was killed is delivered again within seconds.
-VISIBILITY_TIMEOUT_S = 4
-
-
-class Worker:
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log = (self.log_dir / f"worker-{self.starts}.log").open("wb")
-        env = {**os.environ, "BANGFU_WORKER_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S)}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "INFO",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"test{self.starts}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool process: no warm shutdown, nothing acknowledged."""
-        if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-            self.process = None
 
 
 @pytest.fixture
@@ -96,17 +38,6 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
 def county(empty_graph: GraphClient, vault: PiiVault) -> GraphClient:
     seed_graph(empty_graph, vault, Scale.COUNTY, seed=3)
     return empty_graph
-
-
-def wait_for_job(jobs: JobRepository, job_id: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = jobs.get(job_id)
-        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
-            return
-        time.sleep(0.5)
-    job = jobs.get(job_id)
-    raise AssertionError(f"job still {job.state}: {job.chunks_done}/{job.chunks_total} chunks")
 
 
 HOUSEHOLDS = "MATCH (h:Household) RETURN count(h) AS n"
@@ -155,6 +86,16 @@ def test_worker_killed_again_and_again_leaves_every_chunk_done_exactly_once(
     assert len(updates) == len(villages)
     assert set(updates.values()) == {1}, "a chunk was applied twice or not at all"
     assert all(c.state == "done" for c in jobs.chunks(job.id))
+    # The levels above hold each village's figures exactly once, however the chunks went.
+    households = county.read_one(HOUSEHOLDS)["n"]
+    analytics = AnalyticsRepository(county)
+    for code in ("44", villages[0][:4], villages[0][:6], villages[0][:9]):
+        rolled = analytics.region(code)
+        assert rolled is not None
+        below = [v for v in villages if v.startswith(code)]
+        if len(code) < 9:
+            assert rolled.figures["households"] == households, code
+        assert rolled.figures["villages"] == len(below), code
 
 
 def test_a_chunk_that_keeps_dying_is_set_aside(county: GraphClient) -> None:

@@ -64,16 +64,17 @@ REGIONAL_ACTIONS = {
     A.VIEW_MATCHES,
     A.VIEW_RECOMMENDATIONS,
     A.SCREEN_NEED,
+    A.READ_ANALYTICS,
 }
 # What each role may do at all (inside its scope).
 EXPECTED: dict[Role, set[Action]] = {
-    Role.OFFICIAL: REGIONAL_ACTIONS | {A.VERIFY_NEED, A.PROPOSE_ASSIGNMENT},
+    Role.OFFICIAL: REGIONAL_ACTIONS | {A.VERIFY_NEED, A.PROPOSE_ASSIGNMENT, A.ACCEPT_ASSIGNMENT},
     Role.FIELD_WORKER: set(REGIONAL_ACTIONS),
     Role.CHARITY: HELPER_ACTIONS,
     Role.WOMENS_FEDERATION: HELPER_ACTIONS,
     Role.DISABLED_FEDERATION: HELPER_ACTIONS,
     Role.HELPER_UNIT: HELPER_ACTIONS,
-    Role.AUDITOR: {A.READ_AUDIT},
+    Role.AUDITOR: {A.READ_AUDIT, A.READ_ANALYTICS},
     Role.ADMIN: {
         A.READ_HOUSEHOLD,
         A.BROWSE_NEEDS,
@@ -82,16 +83,20 @@ EXPECTED: dict[Role, set[Action]] = {
         A.VIEW_MATCHES,
         A.VIEW_RECOMMENDATIONS,
         A.PROPOSE_ASSIGNMENT,
+        A.ACCEPT_ASSIGNMENT,
         A.SCREEN_NEED,
+        A.READ_ANALYTICS,
     },
 }
 GLOBAL = {A.READ_AUDIT, A.MANAGE_USERS}
+# Aggregates an auditor reads everywhere although its scope holds no records.
+EVERYWHERE = {(Role.AUDITOR, A.READ_ANALYTICS)}
 
 
 def expected_outcome(role: Role, action: Action, inside: bool) -> str:
     if action not in EXPECTED[role]:
         return "403"
-    if inside or action in GLOBAL or role is Role.ADMIN:
+    if inside or action in GLOBAL or role is Role.ADMIN or (role, action) in EVERYWHERE:
         return "ok"
     return "404"
 

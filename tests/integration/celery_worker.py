@@ -1,0 +1,85 @@
+"""A real Celery worker process for tests, and waiting for a job record to finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from graph.models import JobState
+from graph.repositories.jobs import JobRepository
+
+ROOT = Path(__file__).resolve().parents[2]
+# Short, so that a message whose worker was killed is delivered again within seconds.
+VISIBILITY_TIMEOUT_S = 4
+
+
+class Worker:
+    def __init__(self, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.log_dir = log_dir
+        self.env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.log_dir / f"worker-{self.starts}.log").open("wb")
+        env = {
+            **os.environ,
+            "BANGFU_WORKER_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            **self.env,
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test{self.starts}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool process: no warm shutdown, nothing acknowledged."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
+
+
+def wait_for_job(jobs: JobRepository, job_id: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+            return
+        time.sleep(0.5)
+    job = jobs.get(job_id)
+    raise AssertionError(f"job still {job.state}: {job.chunks_done}/{job.chunks_total} chunks")
