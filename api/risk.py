@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api.deps import Graph
 from bangfu.settings import get_settings
-from bangfu.vocabulary import label_zh
+from bangfu.vocabulary import AlertStatus, label_zh
 from graph.models import AlertQuery, RiskAlert
 from graph.repositories.audit import AuditRepository
 from graph.repositories.risk import RiskRepository
@@ -126,6 +126,13 @@ class NoticeView(View):
     text_en: str
 
 
+class AlertCounts(View):
+    """Alerts of a region by status (AlertStatus values, in the procedure's order)."""
+
+    region_code: str
+    counts: dict[str, int]
+
+
 def actor_of(caller: Caller) -> review.Actor:
     return review.Actor(
         principal=caller.principal, prefixes=caller.prefixes, request_id=caller.request_id
@@ -154,6 +161,17 @@ class RiskReview:
 
     def get(self, caller: Caller, alert_id: str) -> AlertView:
         return self._view(self.service.get(actor_of(caller), alert_id))
+
+    def status_counts(self, caller: Caller, region_code: str) -> AlertCounts:
+        """How many of the region's alerts are at each step (one count per status)."""
+        actor = actor_of(caller)
+        counts = {
+            status.value: self.service.list(
+                actor, AlertQuery(statuses=(status.value,), region_code=region_code, limit=1)
+            ).total
+            for status in AlertStatus
+        }
+        return AlertCounts(region_code=region_code, counts=counts)
 
     def notice(self, caller: Caller, alert_id: str) -> NoticeView:
         zh, en = self.service.public_notice(actor_of(caller), alert_id)

@@ -8,6 +8,7 @@ and the export carry every column."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,15 +19,18 @@ from api.analytics import AnalyticsService, AnalyticsTable, ExportFormat, Langua
 from api.deps import Graph
 from api.pages.deps import page_caller_for
 from api.pages.filters import REGION_PATTERN
-from api.pages.i18n import lang_of
+from api.pages.i18n import Lang, label, lang_of, translate
 from api.pages.render import finish, render
-from api.policy import Action
+from api.policy import Action, can
+from api.risk import AlertCounts, Risk
+from graph.ingest.export import write_xlsx
 from graph.repositories.analytics import AnalyticsRepository
 from matching.needs import Caller
 
 router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Caller, Depends(page_caller_for(Action.READ_ANALYTICS))]
+AlertReader = Annotated[Caller, Depends(page_caller_for(Action.READ_RISK_ALERTS))]
 RegionCode = Annotated[str | None, Query(pattern=REGION_PATTERN)]
 # A region code's parent: its code cut to the length of the level above.
 _PARENT_LENGTH = {4: 2, 6: 4, 9: 6, 12: 9}
@@ -100,7 +104,7 @@ Analytics = Annotated[AnalyticsService, Depends(analytics_service)]
 
 @router.get("/dashboard")
 def dashboard(
-    request: Request, caller: Reader, analytics: Analytics, region: RegionCode = None
+    request: Request, caller: Reader, analytics: Analytics, risk: Risk, region: RegionCode = None
 ) -> Response:
     lang = Language(lang_of(request))
     tables = [analytics.table(caller, name, region, lang) for name in CHARTS]
@@ -108,7 +112,29 @@ def dashboard(
     parent = here.region_code[: _PARENT_LENGTH.get(len(here.region_code), 0)]
     up = parent if parent and any(parent.startswith(p) for p in caller.prefixes) else None
     charts = [(t, chart_data(t, CHARTS[t.table])) for t in tables]
-    return render(request, "dashboard.html", {"here": here, "up": up, "charts": charts})
+    alerts = None
+    if can(caller.principal, Action.READ_RISK_ALERTS):
+        counts = risk.status_counts(caller, here.region_code)
+        alerts = {"counts": counts, "data": alert_chart(counts, lang_of(request))}
+    context = {"here": here, "up": up, "charts": charts, "alerts": alerts}
+    return render(request, "dashboard.html", context)
+
+
+def alert_chart(counts: AlertCounts, lang: Lang) -> dict[str, object]:
+    """The alerts chart: one bar per step of the procedure, for the region itself."""
+    steps = list(counts.counts)
+    return {
+        "categories": [label(lang, s) for s in steps],
+        "codes": [],
+        "drill": False,
+        "stacked": False,
+        "series": [
+            {
+                "name": translate(lang, "alerts_title"),
+                "data": [counts.counts[s] for s in steps],
+            }
+        ],
+    }
 
 
 @router.get("/dashboard/export")
@@ -123,3 +149,26 @@ def export(
     exported = analytics.export(caller, table, fmt, region, Language(lang_of(request)))
     response = Response(exported.content, media_type=exported.media_type, headers=exported.headers)
     return finish(request, response)
+
+
+@router.get("/dashboard/alerts.xlsx")
+def export_alerts(
+    request: Request, caller: AlertReader, risk: Risk, region: RegionCode
+) -> Response:
+    """The table behind the alerts chart."""
+    lang = lang_of(request)
+    code = region or caller.principal.region_code or ""
+    counts = risk.status_counts(caller, code)
+    buffer = io.BytesIO()
+    header = [translate(lang, "region_code"), translate(lang, "status"), translate(lang, "count")]
+    write_xlsx(
+        buffer,
+        header,
+        [[code, label(lang, s), n] for s, n in counts.counts.items()],
+        sheet_title="alerts",
+    )
+    headers = {"Content-Disposition": f'attachment; filename="alerts_{code}.xlsx"'}
+    return finish(
+        request,
+        Response(buffer.getvalue(), media_type=ExportFormat.XLSX.media_type, headers=headers),
+    )

@@ -204,6 +204,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "households_by_status": ("各地农户（按状态）", "Households by status"),
     "needs_by_status": ("需求办理情况", "Needs by status"),
     "export_excel": ("导出 Excel", "Export to Excel"),
+    "alerts_by_status": ("风险预警办理情况", "Risk alerts by step"),
+    "count": ("数量", "Count"),
     "region": ("区划", "Region"),
     "villages": ("村数", "Villages"),
     "households": ("户数", "Households"),

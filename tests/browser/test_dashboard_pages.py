@@ -3,6 +3,7 @@ not just its div), drills down county → town → village, and exports the tabl
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -11,7 +12,9 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from bangfu.access import Role
 from bangfu.settings import WorkerSettings
 from graph.client import GraphClient
+from graph.models import AlertDraft
 from graph.pii import PiiVault
+from graph.repositories import RiskRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from tests.browser.conftest import OpenPage, sign_in, visit
@@ -82,3 +85,39 @@ def test_a_dashboard_chart_renders_with_data_drills_down_and_exports(
     response = page.goto("/dashboard?region=440224")
     assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "未找到"
+
+
+def test_the_alerts_chart_counts_the_regions_alerts_by_step(
+    stats: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    now = datetime.now(UTC)
+    RiskRepository(stats).save_alerts(
+        [VILLAGE_A, VILLAGE_B],
+        2,
+        [
+            AlertDraft(
+                household_id=hid,
+                village_code=village,
+                period="2026",
+                score=0.3,
+                model_version="test-model",
+                reasons=("model",),
+                factors_zh=("测试",),
+                factors_en=("test",),
+            )
+            for hid, village in (("HA0", VILLAGE_A), ("HA1", VILLAGE_A), ("HB", VILLAGE_B))
+        ],
+        period="2026",
+        model_version="test-model",
+        at=now,
+        due=now + timedelta(days=2),
+    )
+    page = sign_in(open_page(), make_user(Role.OFFICIAL, region_code=COUNTY_A))
+    visit(page, "/dashboard")
+    page.wait_for_function("echarts.getInstanceByDom(document.getElementById('chart-alerts'))")
+    option = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-alerts')).getOption()"
+    )
+    counts = dict(zip(option["xAxis"][0]["data"], option["series"][0]["data"], strict=True))
+    assert counts["待受理"] == 2  # county B's alert is not counted here
+    assert sum(counts.values()) == 2
