@@ -18,7 +18,7 @@
       },
       yAxis: { type: "value" },
       series: data.series.map(function (s) {
-        return { name: s.name, type: "bar", stack: data.stacked ? "all" : undefined, data: s.data };
+        return { name: s.name, type: "bar", stack: data.stacked ? "all" : undefined, data: s.data, barMaxWidth: 48 };
       }),
     });
     if (data.drill) {
