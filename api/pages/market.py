@@ -19,7 +19,7 @@ from api.pages.forms import parse_form
 from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
 from api.policy import Action
-from api.routes.needs import PledgeIn
+from api.routes.needs import PledgeIn, Reason
 from api.views import CardPage, NeedCard
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from graph.claims import NeedQuery
@@ -114,8 +114,10 @@ def _need_page(
     form: Mapping[str, object] | None = None,
     status: int = 200,
     pledge: Mapping[str, object] | None = None,
+    release: Mapping[str, object] | None = None,
 ) -> Response:
     context = {
+        "release": release or {"values": {}, "errors": {}},
         "pledge": pledge or {"values": {}, "errors": {}},
         "need": card,
         "mine": card.holder_id is not None and card.holder_id == caller.principal.helper_id,
@@ -154,6 +156,22 @@ def pledge(
         )
     needs.pledge(caller, need_id, result.model.amount)
     return redirect(request, f"/market/needs/{need_id}?done=pledged_ok")
+
+
+@router.post("/market/needs/{need_id}/release")
+def release(
+    request: Request, need_id: str, form: CheckedForm, caller: Holder, needs: Needs
+) -> Response:
+    """Give a claim back to the market (the API's Reason: a reason is required)."""
+    result = parse_form(Reason, form, lang_of(request))
+    if result.model is None:
+        need, pledged = needs.get(caller, need_id)
+        release_form = {"values": result.values, "errors": result.errors}
+        return _need_page(
+            request, NeedCard.of(need, pledged), caller, status=422, release=release_form
+        )
+    needs.release(caller, need_id, result.model.reason)
+    return redirect(request, f"/market/needs/{need_id}?done=released_ok")
 
 
 @router.post("/market/needs/{need_id}/start")

@@ -31,6 +31,7 @@ DONE_KEYS = frozenset(
     {
         "claimed_ok",
         "pledged_ok",
+        "released_ok",
         "started_ok",
         "fulfilled_ok",
         "need_added",

@@ -95,3 +95,17 @@ def test_a_federation_pledges_part_of_a_cash_need(
     assert page.locator("p.notice").first.inner_text() == "认捐成功。"
     facts = page.locator("dl.facts").inner_text()
     assert "500.00" in facts and "1500.00" in facts
+
+
+def test_a_charity_gives_a_claim_back_with_a_reason(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    page = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    visit(page, "/market/needs/NA1")
+    submit(page, "认领")
+    submit(page, "放弃认领")
+    assert page.locator("#e-release-reason").inner_text() == "必填"
+    page.get_by_label("原因").fill("本机构本月名额已满")
+    submit(page, "放弃认领")
+    assert page.locator("p.notice").first.inner_text() == "已放弃认领，需求重新开放。"
+    assert page.locator("article").get_attribute("data-status") == "open"
