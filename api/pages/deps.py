@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import UploadFile  # what request.form() gives (not FastAPI's)
 
 from api.audit import AuditTrail
-from api.deps import AuthServiceDep, Graph, RequestId, admit
+from api.deps import AuthServiceDep, Evidence, Graph, RequestId, admit
 from api.pages.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, SessionStore, tokens_match
 from api.policy import Action
 from api.rate_limit import get_redis
@@ -81,3 +82,17 @@ async def checked_form(request: Request, session: MaybeSession) -> dict[str, str
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+async def evidence_upload(request: Request, evidence: Evidence) -> bytes | None:
+    """The file of a form's optional `evidence` field (a photo or PDF), read up to one byte
+    past the store's limit so that EvidenceStore.save can refuse a larger one; None when the
+    form has no file. Read only from forms whose CSRF token CheckedForm has checked."""
+    form = await request.form()
+    upload = form.get("evidence")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return await upload.read(evidence.max_bytes + 1)
+    return None
+
+
+EvidenceUpload = Annotated[bytes | None, Depends(evidence_upload)]

@@ -115,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fulfil_title": ("报告完成", "Report fulfilment"),
     "fulfil_note": ("完成情况", "What was delivered"),
     "fulfil_amount": ("实际金额（元，可选）", "Amount delivered (yuan, optional)"),
+    "evidence": ("证明材料（照片或 PDF，可选）", "Evidence (photo or PDF, optional)"),
     "fulfil_button": ("报告已完成", "Report fulfilled"),
     "fulfilled_ok": ("已报告完成，等待驻村干部确认。", "Reported; the field worker will confirm."),
     "claims_title": ("我的认领", "My claims"),

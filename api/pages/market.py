@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Needs
+from api.deps import Evidence, Needs
 from api.matching import HelperRecommendationsView, Matching
-from api.pages.deps import CheckedForm, page_caller_for
+from api.pages.deps import CheckedForm, EvidenceUpload, page_caller_for
 from api.pages.filters import PAGE_SIZE, NeedFilter
 from api.pages.forms import parse_form
 from api.pages.i18n import lang_of
@@ -42,7 +42,7 @@ class ProgressForm(BaseModel):
 
 
 class FulfilForm(BaseModel):
-    """The API's Fulfilment without evidence upload (the API's POST /evidence takes files)."""
+    """The API's Fulfilment; the evidence comes as a file in the same form (EvidenceUpload)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -186,7 +186,13 @@ def start(
 
 @router.post("/market/needs/{need_id}/fulfil")
 def fulfil(
-    request: Request, need_id: str, form: CheckedForm, caller: Holder, needs: Needs
+    request: Request,
+    need_id: str,
+    form: CheckedForm,
+    caller: Holder,
+    needs: Needs,
+    upload: EvidenceUpload,
+    evidence: Evidence,
 ) -> Response:
     result = parse_form(FulfilForm, form, lang_of(request))
     if result.model is None:
@@ -199,6 +205,6 @@ def fulfil(
         NeedAction.FULFIL,
         note=result.model.note,
         amount=result.model.amount,
-        evidence_name=None,
+        evidence_name=evidence.save(upload).evidence_id if upload else None,
     )
     return redirect(request, f"/market/needs/{need_id}?done=fulfilled_ok")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from playwright.sync_api import FilePayload
 
 from bangfu.access import Role
 from bangfu.vocabulary import HelperKind, NeedCategory
 from graph.client import GraphClient
 from graph.models import Helper
 from graph.pii import PiiVault
-from graph.repositories import HelperRepository
+from graph.repositories import HelperRepository, NeedRepository
 from tests.browser.conftest import OpenPage, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
 from tests.integration.marketplace_data import add_helpers, add_household, add_need
 
 pytestmark = pytest.mark.services
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the store recognises files by their first bytes
 
 
 @pytest.fixture
@@ -65,8 +69,12 @@ def test_a_charity_claims_a_need_and_a_second_charity_sees_it_taken(
     assert page.locator("#e-fulfil-note").is_visible()
     assert page.get_by_label("完成情况").input_value() == "x"
     page.get_by_label("完成情况").fill("已介绍到镇上工厂上班")
+    photo: FilePayload = {"name": "上岗.png", "mimeType": "image/png", "buffer": PNG}
+    page.get_by_label("证明材料").set_input_files(files=[photo])
     submit(page, "报告已完成")
     assert page.locator("article").get_attribute("data-status") == "fulfilled"
+    fulfilment = [e for e in NeedRepository(market).history("NA1") if e.action == "fulfil"]
+    assert fulfilment[0].evidence_name == hashlib.sha256(PNG).hexdigest()
 
 
 def test_a_need_outside_the_helpers_regions_is_the_404_page(
