@@ -76,6 +76,15 @@ def test_a_charity_claims_a_need_and_a_second_charity_sees_it_taken(
     fulfilment = [e for e in NeedRepository(market).history("NA1") if e.action == "fulfil"]
     assert fulfilment[0].evidence_name == hashlib.sha256(PNG).hexdigest()
 
+    # The village's field worker confirms with the household that the help arrived.
+    worker = sign_in(open_page(), make_user(Role.FIELD_WORKER, region_code=VILLAGE_A))
+    visit(worker, "/village/needs?status=fulfilled")
+    with worker.expect_navigation():
+        worker.locator("li.need[data-need-id='NA1']").get_by_role("button").click()
+    assert worker.locator("p.notice").inner_text() == "已确认。"
+    visit(worker, "/village/needs?status=confirmed")
+    assert worker.locator("li.need[data-need-id='NA1']").count() == 1
+
 
 def test_a_need_outside_the_helpers_regions_is_the_404_page(
     market: GraphClient, make_user: MakeUser, open_page: OpenPage
