@@ -202,6 +202,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "appraisal": ("评议意见", "Appraisal"),
     "notice_days": ("公示天数", "Days of notice"),
     "monitor_type": ("监测对象类型", "Monitoring type"),
+    "measure": ("帮扶措施（可选，发布为该户的需求）", "A measure (optional, published as a need)"),
     "reviewed_ok": ("已办理。", "Step recorded."),
     # dashboard
     "dashboard_title": ("统计看板", "Dashboard"),

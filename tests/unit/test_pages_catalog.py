@@ -8,13 +8,14 @@ import re
 
 import pytest
 
-from api.pages.alerts import STEP_FORMS
+from api.pages.alerts import STEP_FORMS, decision_form
 from api.pages.forms import parse_form
 from api.pages.i18n import MESSAGES, label, translate
 from api.pages.login import safe_next
 from api.pages.render import DONE_KEYS, NAV, TEMPLATES_DIR
 from api.pages.session import tokens_match
 from matching.needs import NeedDraft
+from ml import review
 
 _KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""")
 
@@ -76,3 +77,23 @@ def test_csrf_tokens_must_match_exactly_and_be_present() -> None:
     assert not tokens_match("abc", "abd")
     assert not tokens_match(None, None)
     assert not tokens_match("", "")
+
+
+def test_a_decision_takes_one_measure_with_its_errors_next_to_its_fields() -> None:
+    form = {
+        "monitor_type": "unstable",
+        "note": "",
+        "measure_category": "job",
+        "measure_title": "岗",
+        "measure_text": "",
+    }
+    refused = decision_form(form, "zh")
+    assert refused.model is None
+    assert refused.errors == {"measure_title": "至少 2 个字符", "measure_text": "必填"}
+    assert refused.values["measure_title"] == "岗"
+    form |= {"measure_title": "公益岗位", "measure_text": "安排村保洁公益岗位"}
+    decision = decision_form(form, "zh").model
+    assert isinstance(decision, review.Decision)
+    assert [m.title for m in decision.measures] == ["公益岗位"]
+    no_measure = decision_form({"monitor_type": "marginal"}, "zh").model
+    assert isinstance(no_measure, review.Decision) and no_measure.measures == ()
