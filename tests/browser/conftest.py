@@ -4,7 +4,8 @@ context (cookies, viewport) per test; a failed test leaves a screenshot of every
 open in $BANGFU_STATE_DIR/browser-failures/ and prints the path.
 
 Every page a test opens through `visit` or `submit` is checked for basic accessibility: a
-non-empty <title>, exactly one <h1>, and a label for every visible input, select and textarea.
+non-empty <title>, exactly one <h1>, and a label for every visible input, select and textarea;
+on a phone-sized viewport, also that the page is no wider than the screen.
 """
 
 from __future__ import annotations
@@ -110,9 +111,18 @@ _A11Y_PROBLEMS = """() => {
 }"""
 
 
+PHONE_WIDTH_MAX = 480
+
+
 def check_accessible(page: Page) -> None:
+    """The basic checks; on a phone-sized viewport also that nothing is wider than the screen
+    (no sideways scrolling: wide tables scroll inside their own box)."""
     problems = page.evaluate(_A11Y_PROBLEMS)
     assert problems == [], f"{page.url}: {problems}"
+    viewport = page.viewport_size
+    if viewport is not None and viewport["width"] <= PHONE_WIDTH_MAX:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{page.url}: {width} px wide on a phone"
 
 
 def visit(page: Page, path: str) -> Page:

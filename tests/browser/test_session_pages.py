@@ -10,7 +10,7 @@ import pytest
 from bangfu.access import Role
 from graph.client import GraphClient
 from graph.pii import PiiVault
-from tests.browser.conftest import OpenPage, sign_in, submit, visit
+from tests.browser.conftest import PHONE, OpenPage, sign_in, submit, visit
 from tests.integration.conftest import (
     COUNTY_A,
     VILLAGE_A,
@@ -31,6 +31,7 @@ ROLES = [
     (Role.FIELD_WORKER, VILLAGE_A, None, "/village", "本村农户", "/market/claims"),
     (Role.OFFICIAL, COUNTY_A, None, "/alerts", "返贫风险预警", "/audit"),
     (Role.AUDITOR, None, None, "/audit", "审计记录", "/market"),
+    (Role.ADMIN, None, None, "/market", "需求大厅", "/village/new-household"),
 ]
 
 
@@ -130,3 +131,29 @@ def test_forms_without_the_sessions_csrf_token_are_refused(
         assert forged.status_code == 403 and "表单已失效" in forged.text
         need = client.get("/market/needs/NA1")
         assert 'data-status="open"' in need.text
+
+
+@pytest.mark.parametrize(
+    ("role", "region", "helper", "paths"),
+    [
+        (Role.CHARITY, None, "C1", ["/market", "/market/needs/NA1", "/market/claims"]),
+        (Role.FIELD_WORKER, VILLAGE_A, None, ["/village/needs", "/alerts", "/dashboard"]),
+        (Role.OFFICIAL, COUNTY_A, None, ["/alerts", "/dashboard", "/village"]),
+        (Role.AUDITOR, None, None, ["/audit", "/dashboard"]),
+    ],
+)
+def test_every_page_fits_a_phone(
+    world: GraphClient,
+    make_user: MakeUser,
+    open_page: OpenPage,
+    role: Role,
+    region: str | None,
+    helper: str | None,
+    paths: list[str],
+) -> None:
+    page = sign_in(
+        open_page(viewport=PHONE, is_mobile=True),
+        make_user(role, region_code=region, helper_id=helper),
+    )
+    for path in paths:
+        visit(page, path)  # checks the width on this phone-sized viewport
