@@ -396,6 +396,7 @@ def matching_assign(
         caller, region, top_k, min_share, max_needs=10_000_000
     )
     s = proposal.summary
+    assert s is not None  # computed here, never queued: the CLI's service has no worker hook
     typer.echo(
         f"proposal {proposal.id}: {s.assigned:,} of {s.needs:,} open needs assigned "
         f"({s.coverage:.1%}), capacity violations {s.capacity_violations}, village coverage min "

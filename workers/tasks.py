@@ -166,6 +166,29 @@ def accept_assignment_chunk(job_id: str, no: int) -> str:
     return _acceptance_job().run_chunk(job_id, no)
 
 
+class ProposalTask(Task):
+    """Computing a queued assignment proposal: a final failure marks it failed, so that
+    GET /assignments/{id} does not read 'computing' for ever."""
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[object, ...],
+        kwargs: object,
+        einfo: object,
+    ) -> None:
+        if args:
+            MatchingRepository(get_graph()).fail_proposal(str(args[0]))
+
+
+@app.task(name="bangfu.matching.propose", base=ProposalTask, **RETRY)
+def compute_proposal(proposal_id: str) -> str:
+    graph = get_graph()
+    service = MatchingService(MatchingRepository(graph), get_settings().matching)
+    return service.compute_queued_proposal(proposal_id)
+
+
 @app.task(name="bangfu.matching.record_shown", **RETRY)
 def record_shown() -> int:
     return shown_buffer().record(MatchingRepository(get_graph()))
