@@ -16,7 +16,18 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
-from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
+from api.routes import (
+    audit,
+    auth,
+    health,
+    households,
+    imports,
+    jobs,
+    matching,
+    needs,
+    projects,
+    risk,
+)
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -120,6 +131,7 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(projects.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

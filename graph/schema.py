@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,11 @@ CONSTRAINTS = (
     # file once by content hash (re-importing it changes nothing).
     Constraint("dept_record_key", Label.DEPT_RECORD, "key"),
     Constraint("import_file_sha256", Label.IMPORT_FILE, "sha256"),
+    # Project parts are merged on their ids (graph/repositories/projects.py).
+    Constraint("project_milestone_id", Label.PROJECT_MILESTONE, "id"),
+    Constraint("project_fund_id", Label.PROJECT_FUND, "id"),
+    Constraint("project_income_id", Label.PROJECT_INCOME, "id"),
+    Constraint("project_flag_id", Label.PROJECT_FLAG, "id"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -91,6 +96,13 @@ INDEXES = (
     Index("household_import_job", Label.HOUSEHOLD, "import_job"),
     Index("person_import_job", Label.PERSON, "import_job"),
     Index("need_import_job", Label.NEED, "import_job"),
+    # A project's parts are found by its id; the scan replaces flags county by county and
+    # officials read them by region prefix.
+    Index("project_milestone_project_id", Label.PROJECT_MILESTONE, "project_id"),
+    Index("project_fund_project_id", Label.PROJECT_FUND, "project_id"),
+    Index("project_income_project_id", Label.PROJECT_INCOME, "project_id"),
+    Index("project_flag_county_code", Label.PROJECT_FLAG, "county_code"),
+    Index("project_flag_region_code", Label.PROJECT_FLAG, "region_code"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.
