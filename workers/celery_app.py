@@ -31,5 +31,10 @@ app.conf.update(
             "task": "bangfu.stats.nightly",
             "schedule": crontab(hour=3, minute=0),
         },
+        # After the statistics: the project checks, county by county, flags stored per county.
+        "project-scan": {
+            "task": "bangfu.projects.scan",
+            "schedule": crontab(hour=3, minute=30),
+        },
     },
 )
