@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bangfu.access import Principal, Role
 from bangfu.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -186,6 +186,20 @@ def check_propose(principal: Principal, region_code: str) -> None:
 
 # --- what a client sends ---------------------------------------------------------------------
 
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def in_project_era(value: date) -> date:
+    """Project dates lie in 2000-2100: outside that a date is a typo, and date arithmetic in
+    the checks (a date minus `stall_days`) must stay inside the calendar."""
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"dates lie between {EARLIEST} and {LATEST}")
+    return value
+
+
+ProjectDate = Annotated[date, AfterValidator(in_project_era)]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -208,7 +222,7 @@ class ProjectDraft(Strict):
     managing_body: str = Field(min_length=2, max_length=80)
     operating_body: str = Field(min_length=2, max_length=80)
     supervising_body: str = Field(min_length=2, max_length=80)
-    start_date: date
+    start_date: ProjectDate
 
 
 class DecisionIn(Versioned):
@@ -221,12 +235,12 @@ class RejectionIn(Versioned):
 
 class MilestoneIn(Versioned):
     name: str = Field(min_length=2, max_length=60)
-    planned_date: date
+    planned_date: ProjectDate
     progress_pct: int = Field(gt=0, le=100, description="the project's progress once achieved")
 
 
 class AchievementIn(Versioned):
-    achieved_date: date
+    achieved_date: ProjectDate
 
 
 class FundsIn(Versioned):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from bangfu.errors import NotFoundError, PermissionDeniedError
+from bangfu.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from bangfu.settings import ProjectSettings
 from bangfu.vocabulary import ProjectAnomaly, ProjectStage, label_zh
 from graph.models import AuditEntry, AuditOutcome
@@ -75,9 +75,15 @@ class ProjectService:
         """The checks run now over the caller's region (always current; the nightly scan
         stores the same findings per county, see `stored_flags`)."""
         s = self.settings
+        day = as_of or self.clock().date()
+        if not lifecycle.EARLIEST <= day <= lifecycle.LATEST:
+            raise InvalidInputError(
+                f"as_of lies between {lifecycle.EARLIEST} and {lifecycle.LATEST}",
+                message_zh="核查日期须在2000年至2100年之间",
+            )
         flags = self.repo.anomalies(
             actor.prefixes,
-            as_of or self.clock().date(),
+            day,
             s.advance_share,
             s.stall_days,
             s.eligible_statuses,
