@@ -240,13 +240,13 @@ ORDER BY project_id, household_id
 """
 )
 
+# From the projects (8,240 in the province, ~83,000 BENEFITS): the same cost at every scope,
+# where starting from the households would walk 664,000 of them for the province.
 CHECK_TOO_MANY = """
 UNWIND $prefixes AS prefix
-MATCH (h:Household) WHERE h.village_code STARTS WITH prefix
-WITH DISTINCT h
-MATCH (p:Project)-[:BENEFITS]->(h)
-WHERE p.stage <> 'rejected'
-WITH h, collect(p.id) AS projects
+MATCH (p:Project)-[:BENEFITS]->(h:Household)
+WHERE h.village_code STARTS WITH prefix AND p.stage <> 'rejected'
+WITH h, collect(DISTINCT p.id) AS projects
 WHERE size(projects) > $max_projects
 RETURN h.id AS household_id, left(h.village_code, 6) AS county_code,
        h.village_code AS region_code, projects
