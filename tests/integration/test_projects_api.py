@@ -9,14 +9,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
 from bangfu.access import Role
+from bangfu.settings import get_settings
 from graph.client import GraphClient
 from graph.pii import PiiVault
+from graph.repositories.jobs import JobRepository
+from graph.repositories.projects import ProjectRepository
 from tests.integration.conftest import (
     CITY,
     COUNTY_A,
@@ -27,6 +31,7 @@ from tests.integration.conftest import (
     bearer,
 )
 from tests.integration.marketplace_data import add_household
+from workers.jobs import ProjectScanJob, create_project_scan_job
 
 APPROVERS = 6
 SET_STATUS = "MATCH (h:Household {id: $id}) SET h.status = $status"
@@ -349,3 +354,25 @@ def test_live_anomaly_checks_flag_money_without_progress_and_ineligible_househol
     assert "stalled" in {f["rule"] for f in later["items"]}
     assert world.ok("official_b", "GET", "/projects/anomalies")["items"] == []
     assert world.call("charity_a", "GET", "/projects/anomalies").status_code == 403
+
+    # The scan stores the same findings per county (its chunks run inline here; the worker
+    # path is tests/integration/test_project_checks.py); officials read them back by region.
+    jobs = JobRepository(world.graph)
+    settings = get_settings()
+    runner = ProjectScanJob(
+        jobs, ProjectRepository(world.graph), settings.projects, settings.workers
+    )
+    job = create_project_scan_job(jobs, "test", date.today())
+    outcomes: list[str] = []
+    runner.plan(job.id, lambda job_id, no: outcomes.append(runner.run_chunk(job_id, no)))
+    # One chunk per county of the world (two), each storing its own county's findings.
+    assert outcomes == ["2 flags", "0 flags"]
+    stored = world.ok("official_a", "GET", "/projects/anomalies", params={"stored": "true"})
+    assert stored["source"] == "scan"
+    assert {f["id"]: f["evidence"] for f in stored["items"]} == {
+        f["id"]: f["evidence"] for f in found["items"]
+    }
+    assert world.ok("official_b", "GET", "/projects/anomalies", params={"stored": "true"}) == {
+        "source": "scan",
+        "items": [],
+    }
