@@ -4,6 +4,7 @@ Celery task run by a real worker process, and a second scan leaves the same flag
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from workers.jobs import ProjectScanJob, create_project_scan_job
 
 SEED = 5
 FLAGS = "MATCH (f:ProjectFlag) RETURN count(f) AS n"
+BEAT_JOB = "MATCH (j:Job {kind: 'project_scan', created_by: 'beat'}) RETURN j.id AS id"
 
 
 @pytest.fixture
@@ -103,3 +105,12 @@ def test_each_check_finds_exactly_the_planted_anomalies(
     assert found(repo.stored_flags(("",))) == truth
     row = county.read_one(FLAGS)
     assert row is not None and row["n"] == len(truth)
+
+    # The nightly schedule sends the task without a job: it creates one for today and runs it.
+    celery_app.send_task("bangfu.projects.scan")
+    deadline = time.monotonic() + 60
+    while (nightly := county.read_one(BEAT_JOB)) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert nightly is not None, "the nightly scan created no job"
+    wait_for_job(jobs, nightly["id"], timeout_s=180)
+    assert jobs.get(nightly["id"]).state is JobState.SUCCEEDED
