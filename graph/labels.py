@@ -32,6 +32,7 @@ class Label(StrEnum):
     PROJECT_FUND = "ProjectFund"  # a project's money of one source, id "<project>:<source>"
     PROJECT_INCOME = "ProjectIncome"  # income a beneficiary gained from a project in a year
     PROJECT_FLAG = "ProjectFlag"  # a finding of the nightly project checks, by county
+    PROJECT_LOCK = "ProjectLock"  # one per project; its write lock serialises the changes
 
 
 class Rel(StrEnum):

@@ -61,6 +61,8 @@ CONSTRAINTS = (
     Constraint("project_fund_id", Label.PROJECT_FUND, "id"),
     Constraint("project_income_id", Label.PROJECT_INCOME, "id"),
     Constraint("project_flag_id", Label.PROJECT_FLAG, "id"),
+    # Concurrent first changes MERGE a project's lock node; the constraint keeps it one.
+    Constraint("project_lock_project_id", Label.PROJECT_LOCK, "project_id"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a

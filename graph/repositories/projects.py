@@ -2,11 +2,10 @@
 their income effect, changes under the project's lock, and the anomaly checks.
 
 Milestones, fund lines, income effects and flags are nodes keyed by the project's id (an
-indexed `project_id` property), not linked by relationships: a change locks the project node,
-and Neo4j 5 deadlocks transactions that create relationships on a node others queue to lock
-(graph/repositories/needs.py measured it). BENEFITS is the one relationship a change creates;
-adding beneficiaries to one project from many sessions at once is rare, and the driver retries
-a deadlock.
+indexed `project_id` property), not linked by relationships: Neo4j 5 deadlocks transactions that
+create relationships on a node others queue to lock (graph/repositories/needs.py measured it),
+so a change takes the lock of a separate ProjectLock node, and BENEFITS is the one relationship
+a change creates.
 
 Scope: a project belongs to its village, or to its county when it is county-wide
 (`coalesce(village_code, county_code)`); a caller sees it when that code starts with one of
@@ -92,13 +91,17 @@ CREATE (p)-[:IN_REGION]->(region)
 RETURN p.id AS id
 """
 
+# Changes serialise on one ProjectLock node per project, which never gets relationships: adding
+# beneficiaries creates BENEFITS on the project node, and 40 concurrent additions locking the
+# project node itself deadlocked (retried by the driver, measured); on the lock node they queue.
 LOCK_PROJECT_IN_SCOPE = (
     """
 MATCH (p:Project {id: $id})
 WHERE """
     + _IN_SCOPE
     + """
-SET p.lock_version = coalesce(p.lock_version, 0) + 1
+MERGE (lock:ProjectLock {project_id: p.id})
+SET lock.lock_version = coalesce(lock.lock_version, 0) + 1
 RETURN p.id AS id
 """
 )

@@ -4,26 +4,30 @@ Celery task run by a real worker process, and a second scan leaves the same flag
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from bangfu.access import Principal, Role
+from bangfu.errors import BangfuError
 from bangfu.settings import get_settings
-from bangfu.vocabulary import ProjectAnomaly
+from bangfu.vocabulary import ProjectAnomaly, ProjectStage
 from graph.client import GraphClient
 from graph.models import JobState
 from graph.pii import PiiVault
-from graph.project_records import AnomalyFlag
+from graph.project_records import AnomalyFlag, ProjectQuery
 from graph.repositories import AuditRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.projects import ProjectRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale, generate
 from graph.synthetic.scales import AS_OF
-from matching.project_lifecycle import Actor
+from matching.project_lifecycle import Actor, BeneficiariesIn
 from matching.projects import ProjectService
 from tests.integration.test_workers import Worker, wait_for_job
 from workers.celery_app import app as celery_app
@@ -114,3 +118,47 @@ def test_each_check_finds_exactly_the_planted_anomalies(
     assert nightly is not None, "the nightly scan created no job"
     wait_for_job(jobs, nightly["id"], timeout_s=180)
     assert jobs.get(nightly["id"]).state is JobState.SUCCEEDED
+
+
+ADDABLE = """
+MATCH (h:Household) WHERE h.village_code STARTS WITH $county
+  AND NOT EXISTS { (:Project {id: $project_id})-[:BENEFITS]->(h) }
+RETURN h.id AS id ORDER BY id LIMIT $n
+"""
+
+
+def test_concurrent_changes_to_one_project_all_land_without_deadlocks(county: GraphClient) -> None:
+    """Many sessions adding beneficiaries to one project at once: each change queues on the
+    project's lock node, none is lost and none fails (locking the project node itself, which
+    BENEFITS is created on, deadlocked)."""
+    contenders = 24
+    repo = ProjectRepository(county)
+    service = ProjectService(repo, AuditRepository(county), get_settings().projects)
+    official = Principal(user_id="o", username="o", role=Role.OFFICIAL, region_code="44")
+    actor = Actor(principal=official, prefixes=("44",))
+    page = service.browse(actor, ProjectQuery(stage=ProjectStage.OPERATION, limit=100))
+    project = next(s.project for s in page.items if s.project.village_code is None)
+    before = service.get(actor, project.id)
+    households = [
+        r["id"]
+        for r in county.read(
+            ADDABLE, county=project.county_code, project_id=project.id, n=contenders
+        )
+    ]
+    barrier = threading.Barrier(contenders)
+
+    def add(household_id: str) -> str:
+        barrier.wait()
+        try:
+            service.add_beneficiaries(
+                actor, project.id, BeneficiariesIn(household_ids=(household_id,))
+            )
+        except BangfuError as exc:
+            return type(exc).__name__
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=contenders) as pool:
+        assert Counter(pool.map(add, households)) == {"ok": contenders}
+    after = service.get(actor, project.id)
+    assert len(after.beneficiaries) == len(before.beneficiaries) + contenders
+    assert after.version == before.version + contenders
