@@ -26,6 +26,7 @@ from api.routes import (
     jobs,
     matching,
     needs,
+    projects,
     risk,
 )
 from bangfu.errors import PayloadTooLargeError
@@ -132,6 +133,7 @@ def create_app() -> FastAPI:
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(analytics.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(projects.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

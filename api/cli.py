@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,7 +32,11 @@ from graph.synthetic import Scale
 from matching.needs import NeedService
 from workers.celery_app import app as celery_app
 from workers.imports import build_import_job
-from workers.jobs import create_region_stats_job, create_risk_scoring_job
+from workers.jobs import (
+    create_project_scan_job,
+    create_region_stats_job,
+    create_risk_scoring_job,
+)
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
@@ -169,6 +174,21 @@ def jobs_risk(
         JobRepository(get_graph()), "cli", period, region, only_unscored=only_unscored
     )
     celery_app.send_task("bangfu.risk.plan", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+@jobs_app.command("projects")
+def jobs_projects(
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD the stalls are counted to; default today")
+    ] = None,
+) -> None:
+    """Run the project checks (扶贫项目异常) county by county and store their flags (a worker must
+    be running); `GET /api/v1/projects/anomalies?stored=true` reads them."""
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    job = create_project_scan_job(JobRepository(get_graph()), "cli", day, region=region)
+    celery_app.send_task("bangfu.projects.scan", args=[job.id])
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 

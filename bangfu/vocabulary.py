@@ -189,6 +189,7 @@ class ProjectStage(StrEnum):
     IMPLEMENTATION = "implementation"
     OPERATION = "operation"
     COMPLETED = "completed"
+    REJECTED = "rejected"  # refused at approval (a reason is recorded); nothing follows
 
 
 class ProjectType(StrEnum):
@@ -286,5 +287,57 @@ LABEL_ZH.update(
         "medical_burden": "医疗支出负担重",
         "education_burden": "教育支出负担重",
         "labour_loss": "劳动力骤减",
+    }
+)
+
+
+class FundSource(StrEnum):
+    """Where a project's money comes from (资金来源), one allocation per source and project."""
+
+    CENTRAL = "central_finance"  # 中央财政衔接资金 / 专项扶贫资金
+    PROVINCIAL = "provincial_finance"  # 省级财政
+    CITY = "city_finance"  # 市级财政
+    COUNTY = "county_finance"  # 县级财政 (incl. 统筹整合涉农资金)
+    EAST_WEST = "east_west"  # 东西部协作 / 对口帮扶 pairing funds
+    SOCIAL = "social"  # 社会帮扶 donations
+    LOAN = "loan"  # 扶贫小额信贷 and other bank loans
+    SELF_RAISED = "self_raised"  # 帮扶单位 or the operator's own money
+
+
+class ProjectAnomaly(StrEnum):
+    """What the project checks flag (matching/project_lifecycle.py says why each is a flag)."""
+
+    DISBURSED_WITHOUT_PROGRESS = "disbursed_without_progress"
+    INELIGIBLE_BENEFICIARY = "ineligible_beneficiary"
+    STALLED = "stalled"
+    TOO_MANY_PROJECTS = "too_many_projects"
+
+
+LABEL_ZH.update(
+    {
+        "proposed": "已申报",
+        "approved": "已批复",
+        "implementation": "实施中",
+        "operation": "运营中",
+        "completed": "已完成",
+        "rejected": "未批准",
+        "industry": "产业项目",
+        "infrastructure": "基础设施",
+        "employment": "就业项目",
+        "housing": "住房保障",
+        "education": "教育项目",
+        "health": "医疗卫生",
+        "central_finance": "中央财政资金",
+        "provincial_finance": "省级财政资金",
+        "city_finance": "市级财政资金",
+        "county_finance": "县级财政资金",
+        "east_west": "东西部协作资金",
+        "social": "社会帮扶资金",
+        "loan": "信贷资金",
+        "self_raised": "自筹资金",
+        "disbursed_without_progress": "资金拨付超前于项目进度",
+        "ineligible_beneficiary": "受益户非贫困户或监测对象",
+        "stalled": "项目停滞",
+        "too_many_projects": "同一户受益项目过多",
     }
 )

@@ -29,6 +29,11 @@ class Label(StrEnum):
     RISK_ALERT = "RiskAlert"  # one per household and period, merged on id
     DEPT_RECORD = "DeptRecord"  # one department fact about a person, merged on its key
     IMPORT_FILE = "ImportFile"  # an imported file by content hash: state and outcome
+    PROJECT_MILESTONE = "ProjectMilestone"  # a step of a project's implementation, by project_id
+    PROJECT_FUND = "ProjectFund"  # a project's money of one source, id "<project>:<source>"
+    PROJECT_INCOME = "ProjectIncome"  # income a beneficiary gained from a project in a year
+    PROJECT_FLAG = "ProjectFlag"  # a finding of the nightly project checks, by county
+    PROJECT_LOCK = "ProjectLock"  # one per project; its write lock serialises the changes
 
 
 class Rel(StrEnum):

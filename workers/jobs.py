@@ -4,14 +4,16 @@ once. Called by the thin tasks in workers/tasks.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bangfu.access import Principal, Role
 from bangfu.errors import BangfuError, GraphBusyError, GraphTimeoutError, GraphUnavailableError
-from bangfu.settings import WorkerSettings
+from bangfu.settings import ProjectSettings, WorkerSettings
 from graph.models import Job, JobChunk, JobState
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
+from graph.repositories.projects import ProjectRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.claims import ClaimConflictError
 from matching.needs import Caller, NeedService
@@ -242,3 +244,60 @@ def create_acceptance_job(
             "region_code": principal.region_code,
         },
     )
+
+
+PROJECT_SCAN = "project_scan"
+
+
+class ProjectScanJob(ChunkedJob):
+    """Run the project checks county by county and store their findings (ProjectFlag nodes):
+    a chunk replaces its counties' flags in the transaction that marks it done, so a re-run or a
+    re-delivered chunk leaves the same flags, never duplicates."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        projects: ProjectRepository,
+        checks: ProjectSettings,
+        settings: WorkerSettings,
+    ) -> None:
+        super().__init__(jobs, settings)
+        self.projects = projects
+        self.checks = checks
+
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        prefix = str(job.params.get("region", ""))
+        size = int(job.params.get("counties_per_chunk", self.checks.counties_per_chunk))
+        # A region below a county is scanned as its whole county (flags are kept per county).
+        codes = self.projects.county_codes(prefix[:6])
+        return [codes[i : i + size] for i in range(0, len(codes), size)]
+
+    def finish_empty(self, job: Job) -> None:
+        self.jobs.finish(job.id, {"counties": 0}, rows=0)
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
+        job = self.jobs.get(job_id)
+        c = self.checks
+        flags = self.projects.scan_chunk(
+            job_id,
+            chunk.no,
+            date.fromisoformat(str(job.params["as_of"])),
+            c.advance_share,
+            c.stall_days,
+            c.eligible_statuses,
+            c.max_projects_per_household,
+        )
+        return flags is not None
+
+
+def create_project_scan_job(
+    jobs: JobRepository,
+    created_by: str,
+    as_of: date,
+    region: str = "",
+    counties_per_chunk: int | None = None,
+) -> Job:
+    params: dict[str, object] = {"region": region, "as_of": as_of.isoformat()}
+    if counties_per_chunk is not None:
+        params["counties_per_chunk"] = counties_per_chunk
+    return jobs.create(PROJECT_SCAN, created_by, params)

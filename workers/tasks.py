@@ -16,6 +16,7 @@ from graph.repositories.audit import AuditRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
 from graph.repositories.needs import NeedRepository
+from graph.repositories.projects import ProjectRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
 from matching.service import MatchingService
@@ -24,8 +25,10 @@ from workers.celery_app import app
 from workers.imports import build_import_job
 from workers.jobs import (
     AssignmentAcceptanceJob,
+    ProjectScanJob,
     RegionStatsJob,
     RiskScoringJob,
+    create_project_scan_job,
     create_region_stats_job,
     create_risk_scoring_job,
 )
@@ -212,6 +215,34 @@ def market_tick() -> dict[str, int]:
         "released": service.release_stale_claims(),
         "transferred": service.apply_due_transfers(),
     }
+
+
+def _project_scan_job() -> ProjectScanJob:
+    graph = get_graph()
+    settings = get_settings()
+    return ProjectScanJob(
+        JobRepository(graph), ProjectRepository(graph), settings.projects, settings.workers
+    )
+
+
+def _enqueue_scan_chunk(job_id: str, no: int) -> None:
+    scan_projects_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.projects.scan", base=JobTask, **RETRY)
+def scan_projects(job_id: str | None = None) -> str:
+    """Plan (once) and enqueue the project checks of a job; without a job id (the nightly
+    schedule) first create one for the whole province as of today (China time)."""
+    if job_id is None:
+        today = datetime.now(CHINA).date()
+        job_id = create_project_scan_job(JobRepository(get_graph()), "beat", today).id
+    _project_scan_job().plan(job_id, _enqueue_scan_chunk)
+    return job_id
+
+
+@app.task(name="bangfu.projects.scan_chunk", base=JobTask, **RETRY)
+def scan_projects_chunk(job_id: str, no: int) -> str:
+    return _project_scan_job().run_chunk(job_id, no)
 
 
 class ImportTask(JobTask):
