@@ -16,7 +16,19 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
-from api.routes import audit, auth, health, households, imports, jobs, matching, needs, risk
+from api.routes import (
+    audit,
+    auth,
+    exits,
+    health,
+    households,
+    imports,
+    jobs,
+    matching,
+    needs,
+    risk,
+    verification,
+)
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
 
@@ -120,6 +132,8 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(verification.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(exits.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

@@ -28,6 +28,8 @@ class Label(StrEnum):
     RISK_ALERT = "RiskAlert"  # one per household and period, merged on id
     DEPT_RECORD = "DeptRecord"  # one department fact about a person, merged on its key
     IMPORT_FILE = "ImportFile"  # an imported file by content hash: state and outcome
+    FINDING = "Finding"  # a cross-check's disagreement, and its verification task (核查任务)
+    EXIT_PROPOSAL = "ExitProposal"  # a household's 脱贫退出 or a village's 出列, for review
 
 
 class Rel(StrEnum):
@@ -49,3 +51,6 @@ class Rel(StrEnum):
     PROPOSAL_FOR = "PROPOSAL_FOR"  # (AssignmentProposal)->(Region)
     ALERT_FOR = "ALERT_FOR"  # (RiskAlert)->(Household)
     ABOUT = "ABOUT"  # (DeptRecord)->(Person) matched by the keyed hash of the ID number
+    FINDING_FOR = "FINDING_FOR"  # (Finding)->(Household)
+    CITES = "CITES"  # (Finding)->(DeptRecord) the evidence it rests on
+    EXIT_OF = "EXIT_OF"  # (ExitProposal)->(Household|Region village)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ CONSTRAINTS = (
     # file once by content hash (re-importing it changes nothing).
     Constraint("dept_record_key", Label.DEPT_RECORD, "key"),
     Constraint("import_file_sha256", Label.IMPORT_FILE, "sha256"),
+    # Cross-checks MERGE findings on a deterministic key: re-running one adds nothing.
+    Constraint("finding_key", Label.FINDING, "key"),
+    Constraint("exit_proposal_id", Label.EXIT_PROPOSAL, "id"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -91,6 +94,10 @@ INDEXES = (
     Index("household_import_job", Label.HOUSEHOLD, "import_job"),
     Index("person_import_job", Label.PERSON, "import_job"),
     Index("need_import_job", Label.NEED, "import_job"),
+    # Field workers and officials list their region's verification tasks and exit proposals.
+    Index("finding_village_code", Label.FINDING, "village_code"),
+    Index("finding_status", Label.FINDING, "status"),
+    Index("exit_proposal_village_code", Label.EXIT_PROPOSAL, "village_code"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.
