@@ -41,7 +41,7 @@ from graph.client import GraphClient, get_graph  # noqa: E402
 from graph.ingest.pipeline import ImportPipeline  # noqa: E402
 from graph.ingest.schemas import SOURCES  # noqa: E402
 from graph.ingest.store import ImportStore  # noqa: E402
-from graph.ingest.synthetic import write_rows  # noqa: E402
+from graph.ingest.synthetic import append_rows  # noqa: E402
 from graph.models import JobState  # noqa: E402
 from graph.pii import get_vault  # noqa: E402
 from graph.repositories.audit import AuditRepository  # noqa: E402
@@ -61,6 +61,7 @@ from workers.imports import ImportJob  # noqa: E402
 
 WIPE = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 SEED = 3
+MEDICAL = "medical_insurance.enrolment"
 PROVINCE_HOUSEHOLDS = CALIBRATION[Scale.PROVINCE].households
 
 Truth = set[tuple[CrossCheckRule, str]]
@@ -76,16 +77,19 @@ def machine() -> dict[str, object]:
     }
 
 
-def write_department_files(scale: Scale, seed: int, directory: Path) -> tuple[Truth, str]:
-    """Every county's department files, appended per source (one file per source for the
-    scale, as a department would send them); returns the planted truth and the scale's region
-    prefix (the county's code, or the province's)."""
+def write_department_files(
+    scale: Scale, seed: int, directory: Path, with_medical: bool
+) -> tuple[Truth, str]:
+    """Every county's department files, appended per source county by county (one file per
+    source for the scale, as a department would send it); returns the planted truth and the
+    scale's region prefix (the county's code, or the province's). Medical-insurance enrolment
+    (one row per person) is read by the exits, not by any cross-check rule: left out unless
+    asked for."""
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("*.csv"):
         old.unlink()
     truth: Truth = set()
     counties: list[str] = []
-    rows: dict[str, list[dict[str, object]]] = {}
     for batch in generate(scale, seed):
         households = batch.tables["households"]
         if not households:
@@ -95,9 +99,9 @@ def write_department_files(scale: Scale, seed: int, directory: Path) -> tuple[Tr
         files = department_files(households, batch.tables["persons"], line, seed=seed)
         truth |= files.planted
         for source, part in files.rows.items():
-            rows.setdefault(source, []).extend(part)
-    for source, part in rows.items():
-        write_rows(directory / f"{source}.csv", SOURCES[source], part)
+            if source == MEDICAL and not with_medical:
+                continue
+            append_rows(directory / f"{source}.csv", SOURCES[source], part)
     prefix = counties[0] if len(counties) == 1 else counties[0][:2]
     return truth, prefix
 
@@ -191,6 +195,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--villages-per-chunk", type=int, default=50)
     parser.add_argument("--keep-graph", action="store_true", help="skip wiping, seeding, import")
+    parser.add_argument(
+        "--with-medical", action="store_true", help="also import medical-insurance enrolment"
+    )
     args = parser.parse_args()
     scale = Scale(args.scale)
 
@@ -214,7 +221,7 @@ def main() -> None:
         seed_graph(graph, get_vault(), scale, SEED)
         result["seed_s"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
-        truth, prefix = write_department_files(scale, SEED, work / "files")
+        truth, prefix = write_department_files(scale, SEED, work / "files", args.with_medical)
         result["write_files_s"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
         result["department_records"] = import_directory(graph, work / "files")
@@ -225,6 +232,11 @@ def main() -> None:
     celery_app.control.purge()
     worker = start_workers(args.concurrency, work / "worker.log")
     try:
+        # The clock starts when the workers answer, not while they import the code.
+        deadline = time.monotonic() + 120
+        while not celery_app.control.ping(timeout=1.0):
+            if time.monotonic() > deadline:
+                raise RuntimeError("workers did not start")
         jobs = JobRepository(graph)
         job = create_cross_check_job(
             jobs, "bench", prefix, as_of=AS_OF, villages_per_chunk=args.villages_per_chunk

@@ -67,7 +67,7 @@ class ExitService:
             raise NotFoundError(f"region {target} not found", message_zh="未找到该区划")
         now = self.clock()
         day = as_of or now.date()
-        by_region = self.checks.sources_by_region(target, src.CHECKED_SOURCES)
+        by_region = self.checks.sources_by_region(target, src.PRESENCE_SOURCES)
         # Sources per county; a run inside one county (the usual case) has one context.
         drafts = []
         households = self.repo.households(target, day.year, _school_year(day))

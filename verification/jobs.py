@@ -70,7 +70,7 @@ class CrossCheckJob:
         size = int(job.params.get("villages_per_chunk", self.workers.villages_per_chunk))
         if job.chunks_total is None:
             self.repo.save_plan_context(
-                job_id, json.dumps(self.repo.sources_by_region(prefix, src.CHECKED_SOURCES))
+                job_id, json.dumps(self.repo.sources_by_region(prefix, src.PRESENCE_SOURCES))
             )
             villages = self.repo.village_households(prefix)
             chunks = _chunks(villages, size)
@@ -109,6 +109,7 @@ class CrossCheckJob:
             job_id,
             no,
             src.CHECKED_SOURCES,
+            src.FACT_FIELDS,
             evaluate,
             datetime.now(UTC),
             as_of.isoformat(),

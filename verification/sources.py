@@ -14,7 +14,8 @@ MEDICAL_ENROLMENT = "medical_insurance.enrolment"
 
 DEATH_SOURCES = (CIVIL_AFFAIRS_DEATHS, PUBLIC_SECURITY_DEATHS)
 
-# Every source a cross-check reads; records of other sources are not loaded.
+# Every source a cross-check rule reads; records of other sources are not loaded (medical
+# insurance enrolment, one record per person and year, would double what a chunk reads).
 CHECKED_SOURCES = (
     *DEATH_SOURCES,
     VEHICLES,
@@ -23,7 +24,31 @@ CHECKED_SOURCES = (
     EMPLOYMENT,
     ENROLMENT,
     CERTIFICATES,
-    MEDICAL_ENROLMENT,
+)
+# Sources whose presence in a county matters (absence rules, exits' data-backed checks).
+PRESENCE_SOURCES = (*CHECKED_SOURCES, MEDICAL_ENROLMENT)
+
+# The facts the rules and their evidence read, whatever the source.
+FACT_FIELDS = (
+    "death_date",
+    "vehicle_type",
+    "status",
+    "registered_on",
+    "business_name",
+    "business_type",
+    "registered_capital",
+    "unit_name",
+    "position",
+    "start_date",
+    "end_date",
+    "employer",
+    "monthly_wage",
+    "school_year",
+    "stage",
+    "disability_type",
+    "grade",
+    "issued_on",
+    "valid_until",
 )
 
 SOURCE_ZH = {

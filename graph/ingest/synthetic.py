@@ -177,6 +177,19 @@ def write_rows(
     return count
 
 
+def append_rows(path: Path, schema: SourceSchema, rows: Sequence[dict[str, object]]) -> int:
+    """Append rows to a CSV file, writing the header first when the file is new (a file built
+    county by county without holding the province's rows)."""
+    new = not path.exists()
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow([c.name for c in schema.columns])
+        for row in rows:
+            writer.writerow([_cell(row.get(c.name)) for c in schema.columns])
+    return len(rows)
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
