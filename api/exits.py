@@ -10,7 +10,7 @@ from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Graph
-from api.verification import REGION_PATTERN, actor_of
+from api.verification import FIRST_DAY, LAST_DAY, REGION_PATTERN, actor_of
 from bangfu.settings import get_settings
 from bangfu.vocabulary import EXIT_STATUS_ZH, label_zh
 from graph.models import ExitProposal, ExitQuery
@@ -94,7 +94,9 @@ class ProposalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: str | None = Field(default=None, pattern=REGION_PATTERN)
-    as_of: date | None = None
+    as_of: date | None = Field(
+        default=None, ge=FIRST_DAY, le=LAST_DAY, description="the day judged; default today"
+    )
 
 
 class Exits:

@@ -33,6 +33,9 @@ from verification.sources import SOURCE_ZH
 from workers.celery_app import app as celery_app
 
 RUN_TASK = "bangfu.checks.run"
+# Check dates the rules can work with (school years, the income line's table).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 REGION_PATTERN = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
 
 
@@ -112,7 +115,9 @@ class CrossCheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: str | None = Field(default=None, pattern=REGION_PATTERN)
-    as_of: date | None = Field(default=None, description="the check date; default today")
+    as_of: date | None = Field(
+        default=None, ge=FIRST_DAY, le=LAST_DAY, description="the check date; default today"
+    )
     villages_per_chunk: int | None = Field(default=None, ge=1, le=2_000)
 
 
