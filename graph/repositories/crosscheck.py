@@ -118,11 +118,14 @@ MATCH (f:Finding {key: c.finding}), (d:DeptRecord {key: c.record})
 MERGE (f)-[:CITES]->(d)
 """
 
+# `crosscheck_applied` counts how often a village's chunk was applied: once per job, however
+# often its worker is killed (tests/integration/test_crosscheck.py checks it).
 MARK_VILLAGES = """
 UNWIND $marks AS m
 MATCH (v:Region {code: m.code})
 SET v.crosscheck_at = $now, v.crosscheck_job = $job_id, v.crosscheck_as_of = $as_of,
-    v.crosscheck_households = m.households, v.crosscheck_subjects = m.subjects
+    v.crosscheck_households = m.households, v.crosscheck_subjects = m.subjects,
+    v.crosscheck_applied = coalesce(v.crosscheck_applied, 0) + 1
 """
 
 _FINDING_FILTERS = """

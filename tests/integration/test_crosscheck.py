@@ -24,6 +24,7 @@ from graph.synthetic.scales import AS_OF
 from tests.integration.conftest import VILLAGE_A, Login, MakeUser, bearer
 from tests.integration.crosscheck_data import CountyData, seed_county_with_departments
 from tests.integration.test_workers import Worker
+from verification.jobs import create_cross_check_job
 from verification.report import detection, subjects_of
 from workers.celery_app import app as celery_app
 
@@ -198,3 +199,42 @@ def test_a_county_cross_check_finds_every_planted_discrepancy_and_nothing_else(
         http.get("/api/v1/verification/error-rates", headers=bearer(outsider)).json()["counties"]
         == []
     )
+
+
+APPLIED = """
+MATCH (v:Region {level: 'village'}) WHERE v.code STARTS WITH $prefix
+RETURN v.crosscheck_job AS job, v.crosscheck_applied AS applied
+"""
+
+
+def test_a_cross_check_whose_worker_is_killed_applies_every_chunk_exactly_once(
+    county: CountyData, auth_graph: GraphClient, tmp_path: Path
+) -> None:
+    graph = auth_graph
+    jobs = JobRepository(graph)
+    # 170 villages in 34 chunks, so that kills land between and inside chunks.
+    job = create_cross_check_job(
+        jobs, "test", county.county_code, as_of=AS_OF, villages_per_chunk=5
+    )
+    celery_app.control.purge()
+    w = Worker(tmp_path)
+    w.start()
+    try:
+        celery_app.send_task("bangfu.checks.run", args=[job.id])
+        for target in (6, 14):
+            deadline = time.monotonic() + 300
+            while (jobs.get(job.id).chunks_done or 0) < target:
+                assert time.monotonic() < deadline, "no progress"
+                time.sleep(0.2)
+            w.kill()  # SIGKILL: the chunk in flight is neither acknowledged nor committed
+            w.start()
+        wait_for(jobs, job.id)
+    finally:
+        w.stop()
+        celery_app.control.purge()
+    assert all(c.state == "done" for c in jobs.chunks(job.id))
+    marks = graph.read(APPLIED, prefix=county.county_code)
+    assert len(marks) == 170
+    assert all(m["job"] == job.id and m["applied"] == 1 for m in marks)
+    rows = CrossCheckRepository(graph).finding_keys(county.county_code)
+    assert len(rows) == len(county.files.planted)
