@@ -192,14 +192,15 @@ def checks_report(
     report = error_rates(CrossCheckRepository(get_graph()).county_stats(region))
     typer.echo(
         f"{'county':8} {'households':>10} {'poor+mon.':>10} {'findings':>9} {'open':>6} "
-        f"{'confirmed':>9} {'misident.':>9} {'error rate':>10}"
+        f"{'confirmed':>9} {'misident.':>9} {'error rate':>10} {'if open hold':>12}"
     )
     for c in report.counties:
         rate = "-" if c.identification_error_rate is None else f"{c.identification_error_rate:.2%}"
+        suspect = "-" if c.suspect_rate is None else f"{c.suspect_rate:.2%}"
         typer.echo(
             f"{c.county_code:8} {c.households_checked:10,} {c.subject_households_checked:10,} "
             f"{c.findings:9,} {c.open:6,} {c.confirmed:9,} {c.households_misidentified:9,} "
-            f"{rate:>10}"
+            f"{rate:>10} {suspect:>12}"
         )
     typer.echo(report.definition_en)
 

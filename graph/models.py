@@ -693,6 +693,7 @@ class CountyCheckStats(DomainModel):
     dismissed: int
     households_confirmed: int  # with at least one confirmed finding of any rule
     households_misidentified: int  # with at least one confirmed finding of an eligibility rule
+    households_suspect: int = 0  # ... open or confirmed: the rate if every open one holds
     checked_at: datetime | None = None
 
 

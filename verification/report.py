@@ -9,6 +9,7 @@ Identification error rate (识别错误率), per county:
 That is the share of identified households a verified department record shows should not have
 been identified; the seed document's target is under 2%. Open findings are not errors yet (a
 visit decides), so the rate grows as field workers confirm; the report shows open ones beside it.
+The suspect rate counts open eligibility findings too: the rate if every open one is confirmed.
 The discrepancy rate is wider: households with a confirmed finding of ANY rule (a death, a
 missing disability record, a child out of school ...) ÷ all households checked.
 
@@ -31,12 +32,13 @@ TARGET_ERROR_RATE = 0.02  # seed document: identification error kept under 2%
 DEFINITION_EN = (
     "identification error rate = poor and monitored households with at least one confirmed "
     "finding of an eligibility rule (vehicle, business, public employee, income above the line) "
-    "/ poor and monitored households checked; discrepancy rate = households with any confirmed "
-    "finding / households checked"
+    "/ poor and monitored households checked; suspect rate = the same counting open findings "
+    "too; discrepancy rate = households with any confirmed finding / households checked"
 )
 DEFINITION_ZH = (
     "识别错误率 = 经核实存在车辆、工商登记、财政供养或收入超线问题的贫困户和监测户数 ÷ "
-    "参与比对的贫困户和监测户数；数据差异率 = 有任一核实属实问题的户数 ÷ 参与比对的户数"
+    "参与比对的贫困户和监测户数；疑似错误率 = 同上但计入待核查问题；"
+    "数据差异率 = 有任一核实属实问题的户数 ÷ 参与比对的户数"
 )
 
 
@@ -53,7 +55,11 @@ class CountyErrorRate(BaseModel):
     dismissed: int
     households_confirmed: int
     households_misidentified: int
+    households_suspect: int
     identification_error_rate: float | None  # None: no poor or monitored household checked
+    # The same with open eligibility findings counted too: where the rate goes if every open
+    # one is confirmed on the visit (an upper bound while tasks are open).
+    suspect_rate: float | None
     discrepancy_rate: float | None
     within_target: bool | None
     checked_at: datetime | None
@@ -80,6 +86,7 @@ def error_rates(stats: Iterable[CountyCheckStats]) -> ErrorRateReport:
             CountyErrorRate(
                 **s.model_dump(),
                 identification_error_rate=rate,
+                suspect_rate=_rate(s.households_suspect, s.subject_households_checked),
                 discrepancy_rate=_rate(s.households_confirmed, s.households_checked),
                 within_target=None if rate is None else rate < TARGET_ERROR_RATE,
             )

@@ -190,10 +190,12 @@ CALL (county) {
          count(DISTINCT CASE WHEN f.status = 'confirmed' THEN f.household_id END)
            AS households_confirmed,
          count(DISTINCT CASE WHEN f.status = 'confirmed' AND f.rule IN $eligibility
-                             THEN f.household_id END) AS households_misidentified
+                             THEN f.household_id END) AS households_misidentified,
+         count(DISTINCT CASE WHEN f.status IN ['open', 'confirmed'] AND f.rule IN $eligibility
+                             THEN f.household_id END) AS households_suspect
 }
 RETURN county, villages, households, subjects, checked_at, findings, open, confirmed,
-       dismissed, households_confirmed, households_misidentified
+       dismissed, households_confirmed, households_misidentified, households_suspect
 ORDER BY county
 """
 
@@ -454,6 +456,7 @@ class CrossCheckRepository:
                 dismissed=int(r["dismissed"] or 0),
                 households_confirmed=int(r["households_confirmed"]),
                 households_misidentified=int(r["households_misidentified"]),
+                households_suspect=int(r["households_suspect"]),
                 checked_at=_native(r["checked_at"]),
             )
             for r in rows
