@@ -4,7 +4,8 @@ locks the finding, reads its state and writes what `decide` returns, with the au
 one transaction (graph/repositories/crosscheck.py `resolve`).
 
 What a confirmed finding changes:
-- deceased_listed: the member is marked deceased with the department's death date;
+- deceased_listed: the member is marked deceased with the department's death date, and the
+  household's size and per-capita income are those of the living (自然减少);
 - disability_unrecorded: the member's disability grade becomes the certificate's;
 - income_above_line: the recorded wage income becomes the department's and the per-capita income
   is recomputed, and the household is flagged;
@@ -74,6 +75,8 @@ def decide(state: FindingState, body: Resolution, actor_id: str, now: datetime) 
     values = _department_values(state)
     if finding.rule is R.DECEASED_LISTED:
         person = {"deceased": True, "death_date": as_date(values.get("death_date"))}
+        size = max(1, state.household_size - 1)
+        household = {"size": size, "income_per_capita": round(state.income_total / size, 2)}
     elif finding.rule is R.DISABILITY_UNRECORDED:
         person = {"disability_grade": int(values.get("grade") or 1)}
     if finding.rule is R.INCOME_ABOVE_LINE:

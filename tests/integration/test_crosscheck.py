@@ -129,7 +129,11 @@ def test_a_county_cross_check_finds_every_planted_discrepancy_and_nothing_else(
     other = http.get("/api/v1/verification/tasks", headers=bearer(stranger))
     assert other.json()["total"] == 0
 
-    # Confirm: the member is marked deceased, and the audit event is there.
+    # Confirm: the member is marked deceased, the household counts the living, and the audit
+    # event is there.
+    size_of = "MATCH (h:Household {id: $id}) RETURN h.size AS size"
+    size_before = graph.read_one(size_of, id=deceased.rsplit("-", 1)[0])
+    assert size_before is not None
     resolved = http.post(
         f"/api/v1/verification/tasks/{task['id']}/resolve",
         json={"outcome": "confirm", "note": "入户核实：已于去年去世"},
@@ -139,6 +143,8 @@ def test_a_county_cross_check_finds_every_planted_discrepancy_and_nothing_else(
     assert resolved.json()["status"] == "confirmed"
     person = graph.read_one(PERSON, id=deceased)
     assert person is not None and person["deceased"] is True and person["death_date"] is not None
+    size_after = graph.read_one(size_of, id=deceased.rsplit("-", 1)[0])
+    assert size_after == {"size": max(1, size_before["size"] - 1)}
     events = graph.read(AUDIT_OF, id=task["id"])
     assert [e["action"] for e in events] == ["finding.confirm"]
 

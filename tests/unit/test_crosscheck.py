@@ -213,6 +213,8 @@ def test_confirming_corrects_the_record_and_dismissing_changes_nothing_else() ->
     )
     yes = resolution.decide(death, resolution.Resolution(outcome="confirm", note="属实"), "u1", NOW)
     assert yes.person_props == {"deceased": True, "death_date": date(2026, 1, 2)}
+    # 16,000 for 4, now for the 3 living.
+    assert yes.household_props == {"size": 3, "income_per_capita": 5_333.33}
     assert yes.finding_props["status"] == "confirmed"
     no = resolution.decide(death, resolution.Resolution(outcome="dismiss", note="同名"), "u1", NOW)
     assert no.finding_props["status"] == "dismissed" and not no.person_props
