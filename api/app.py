@@ -20,6 +20,7 @@ from api.routes import (
     analytics,
     audit,
     auth,
+    exits,
     health,
     households,
     imports,
@@ -28,6 +29,7 @@ from api.routes import (
     needs,
     projects,
     risk,
+    verification,
 )
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
@@ -134,6 +136,8 @@ def create_app() -> FastAPI:
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(analytics.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(projects.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(verification.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(exits.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     return app
 
 

@@ -49,6 +49,13 @@ class Action(StrEnum):
     UPDATE_PROJECT = "update_project"  # milestones, beneficiaries, income effects
     MANAGE_PROJECT_FUNDS = "manage_project_funds"  # allocate, disburse, operation, completion
     READ_PROJECT_ANOMALIES = "read_project_anomalies"
+    RUN_CROSS_CHECK = "run_cross_check"  # 数据比对 of a region against department data
+    READ_VERIFICATION_TASKS = "read_verification_tasks"  # findings / 核查任务 of the region
+    RESOLVE_VERIFICATION_TASK = "resolve_verification_task"  # confirm or dismiss after a visit
+    READ_ERROR_RATE = "read_error_rate"  # identification error rate per county
+    PROPOSE_EXITS = "propose_exits"  # 退出 / 出列 proposals for a region
+    READ_EXITS = "read_exits"
+    DECIDE_EXIT = "decide_exit"  # approve or reject a proposal (county officials and above)
 
 
 R = Role
@@ -100,6 +107,18 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.UPDATE_PROJECT: _REGIONAL,
         Action.MANAGE_PROJECT_FUNDS: frozenset({R.OFFICIAL}),
         Action.READ_PROJECT_ANOMALIES: _REGIONAL | {R.ADMIN},
+        # Cross-checks (verification/): officials and admins start them; the village's field
+        # workers visit and resolve the tasks (officials of the region may too); admins read
+        # for support but change no records.
+        Action.RUN_CROSS_CHECK: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.READ_VERIFICATION_TASKS: _REGIONAL | {R.ADMIN},
+        Action.RESOLVE_VERIFICATION_TASK: _REGIONAL,
+        Action.READ_ERROR_RATE: _REGIONAL | {R.ADMIN},
+        # Exits: proposals are computed for officials; only officials decide (the level is
+        # checked in verification/exits.py: county or above).
+        Action.PROPOSE_EXITS: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.READ_EXITS: _REGIONAL | {R.ADMIN},
+        Action.DECIDE_EXIT: frozenset({R.OFFICIAL}),
     }
 )
 
@@ -157,6 +176,13 @@ _ACTION_ZH = {
     Action.UPDATE_PROJECT: "更新项目进度",
     Action.MANAGE_PROJECT_FUNDS: "管理项目资金",
     Action.READ_PROJECT_ANOMALIES: "查看项目异常",
+    Action.RUN_CROSS_CHECK: "发起数据比对",
+    Action.READ_VERIFICATION_TASKS: "查看核查任务",
+    Action.RESOLVE_VERIFICATION_TASK: "办理核查任务",
+    Action.READ_ERROR_RATE: "查看识别错误率",
+    Action.PROPOSE_EXITS: "生成退出建议",
+    Action.READ_EXITS: "查看退出建议",
+    Action.DECIDE_EXIT: "审批退出",
 }
 
 _ROLE_ZH = {

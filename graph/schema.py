@@ -65,6 +65,9 @@ CONSTRAINTS = (
     Constraint("project_flag_id", Label.PROJECT_FLAG, "id"),
     # Concurrent first changes MERGE a project's lock node; the constraint keeps it one.
     Constraint("project_lock_project_id", Label.PROJECT_LOCK, "project_id"),
+    # Cross-checks MERGE findings on a deterministic key: re-running one adds nothing.
+    Constraint("finding_key", Label.FINDING, "key"),
+    Constraint("exit_proposal_id", Label.EXIT_PROPOSAL, "id"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -107,6 +110,10 @@ INDEXES = (
     Index("project_income_project_id", Label.PROJECT_INCOME, "project_id"),
     Index("project_flag_county_code", Label.PROJECT_FLAG, "county_code"),
     Index("project_flag_region_code", Label.PROJECT_FLAG, "region_code"),
+    # Field workers and officials list their region's verification tasks and exit proposals.
+    Index("finding_village_code", Label.FINDING, "village_code"),
+    Index("finding_status", Label.FINDING, "status"),
+    Index("exit_proposal_village_code", Label.EXIT_PROPOSAL, "village_code"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.

@@ -13,6 +13,7 @@ from bangfu.errors import GraphBusyError, GraphTimeoutError, GraphUnavailableErr
 from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.repositories.audit import AuditRepository
+from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
 from graph.repositories.needs import NeedRepository
@@ -21,6 +22,7 @@ from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
 from matching.service import MatchingService
 from ml.pipeline import scoring_service
+from verification.jobs import CrossCheckJob
 from workers.celery_app import app
 from workers.imports import build_import_job
 from workers.jobs import (
@@ -275,3 +277,26 @@ def validate_import(job_id: str) -> str:
 @app.task(name="bangfu.imports.chunk", base=ImportTask, **RETRY)
 def import_chunk(job_id: str, no: int) -> str:
     return build_import_job(get_graph()).run_chunk(job_id, no)
+
+
+def _cross_check_job() -> CrossCheckJob:
+    graph = get_graph()
+    settings = get_settings()
+    return CrossCheckJob(
+        JobRepository(graph), CrossCheckRepository(graph), settings.workers, settings.risk
+    )
+
+
+def _enqueue_check_chunk(job_id: str, no: int) -> None:
+    cross_check_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.checks.run", base=JobTask, **RETRY)
+def run_cross_check(job_id: str) -> int:
+    """Plan a cross-check job's chunks (once) and enqueue the pending ones."""
+    return _cross_check_job().plan(job_id, _enqueue_check_chunk)
+
+
+@app.task(name="bangfu.checks.chunk", base=JobTask, **RETRY)
+def cross_check_chunk(job_id: str, no: int) -> str:
+    return _cross_check_job().run_chunk(job_id, no)

@@ -75,6 +75,10 @@ REGIONAL_ACTIONS = {
     A.PROPOSE_PROJECT,
     A.UPDATE_PROJECT,
     A.READ_PROJECT_ANOMALIES,
+    A.READ_VERIFICATION_TASKS,
+    A.RESOLVE_VERIFICATION_TASK,
+    A.READ_ERROR_RATE,
+    A.READ_EXITS,
 }
 # What each role may do at all (inside its scope).
 EXPECTED: dict[Role, set[Action]] = {
@@ -85,6 +89,9 @@ EXPECTED: dict[Role, set[Action]] = {
         A.ACCEPT_ASSIGNMENT,
         A.DECIDE_PROJECT,
         A.MANAGE_PROJECT_FUNDS,
+        A.RUN_CROSS_CHECK,
+        A.PROPOSE_EXITS,
+        A.DECIDE_EXIT,
     },
     Role.FIELD_WORKER: set(REGIONAL_ACTIONS),
     Role.CHARITY: HELPER_ACTIONS,
@@ -105,6 +112,11 @@ EXPECTED: dict[Role, set[Action]] = {
         A.READ_ANALYTICS,
         A.READ_PROJECTS,
         A.READ_PROJECT_ANOMALIES,
+        A.RUN_CROSS_CHECK,
+        A.READ_VERIFICATION_TASKS,
+        A.READ_ERROR_RATE,
+        A.PROPOSE_EXITS,
+        A.READ_EXITS,
     },
 }
 GLOBAL = {A.READ_AUDIT, A.MANAGE_USERS}
