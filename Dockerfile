@@ -7,6 +7,7 @@ COPY bangfu ./bangfu
 COPY graph ./graph
 COPY matching ./matching
 COPY ml ./ml
+COPY verification ./verification
 COPY api ./api
 COPY workers ./workers
 RUN pip install . && useradd --system --uid 10001 bangfu

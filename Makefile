@@ -70,7 +70,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 typecheck: venv
-	$(VENV)/bin/mypy bangfu graph matching ml api workers
+	$(VENV)/bin/mypy bangfu graph matching ml verification api workers
 
 fmt: venv
 	$(VENV)/bin/ruff format .

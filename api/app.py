@@ -19,6 +19,7 @@ from api.errors import (
 )
 from api.pages import alerts as alert_pages
 from api.pages import audit as audit_pages
+from api.pages import checks as check_pages
 from api.pages import dashboard as dashboard_pages
 from api.pages import login as login_pages
 from api.pages import market as market_pages
@@ -28,13 +29,16 @@ from api.routes import (
     analytics,
     audit,
     auth,
+    exits,
     health,
     households,
     imports,
     jobs,
     matching,
     needs,
+    projects,
     risk,
+    verification,
 )
 from bangfu.errors import PayloadTooLargeError
 from bangfu.settings import get_settings
@@ -140,6 +144,9 @@ def create_app() -> FastAPI:
     app.include_router(risk.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(matching.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(analytics.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(projects.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(verification.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(exits.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     # Web pages (api/pages/): outside /api/, so their errors are pages rather than JSON.
     for page_router in (
         login_pages.router,
@@ -148,6 +155,7 @@ def create_app() -> FastAPI:
         alert_pages.router,
         dashboard_pages.router,
         audit_pages.router,
+        check_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

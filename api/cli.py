@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,7 @@ from graph.ingest.schemas import SOURCES
 from graph.ingest.store import ImportStore
 from graph.pii import get_vault
 from graph.repositories.audit import AuditRepository
+from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.imports import ImportRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.needs import NeedRepository
@@ -29,9 +31,15 @@ from graph.schema import apply_schema
 from graph.seeding import graph_size, seed_graph
 from graph.synthetic import Scale
 from matching.needs import NeedService
+from verification.jobs import create_cross_check_job
+from verification.report import error_rates
 from workers.celery_app import app as celery_app
 from workers.imports import build_import_job
-from workers.jobs import create_region_stats_job, create_risk_scoring_job
+from workers.jobs import (
+    create_project_scan_job,
+    create_region_stats_job,
+    create_risk_scoring_job,
+)
 
 app = typer.Typer(help="bangfu 帮扶: needs matching and social assistance", no_args_is_help=True)
 
@@ -170,6 +178,64 @@ def jobs_risk(
     )
     celery_app.send_task("bangfu.risk.plan", args=[job.id])
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+@jobs_app.command("projects")
+def jobs_projects(
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD the stalls are counted to; default today")
+    ] = None,
+) -> None:
+    """Run the project checks (扶贫项目异常) county by county and store their flags (a worker must
+    be running); `GET /api/v1/projects/anomalies?stored=true` reads them."""
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    job = create_project_scan_job(JobRepository(get_graph()), "cli", day, region=region)
+    celery_app.send_task("bangfu.projects.scan", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+checks_app = typer.Typer(
+    help="Cross-checks against department data (数据比对) and their error rate",
+    no_args_is_help=True,
+)
+app.add_typer(checks_app, name="checks")
+
+
+@checks_app.command("run")
+def checks_run(
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+    as_of: Annotated[
+        str | None, typer.Option(help="the check date, YYYY-MM-DD (default today)")
+    ] = None,
+) -> None:
+    """Cross-check a region in the background (a worker must be running); running it again
+    adds no duplicate findings."""
+    day = date.fromisoformat(as_of) if as_of else None
+    job = create_cross_check_job(JobRepository(get_graph()), "cli", region, as_of=day)
+    celery_app.send_task("bangfu.checks.run", args=[job.id])
+    typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
+
+
+@checks_app.command("report")
+def checks_report(
+    region: Annotated[str, typer.Option(help="region code prefix; empty for everything")] = "",
+) -> None:
+    """Identification error rate per county (definition printed below the table)."""
+    report = error_rates(CrossCheckRepository(get_graph()).county_stats(region))
+    typer.echo(
+        f"{'county':8} {'households':>10} {'poor+mon.':>10} {'findings':>9} {'open':>6} "
+        f"{'confirmed':>9} {'misident.':>9} {'error rate':>10} {'if open hold':>12}"
+    )
+    for c in report.counties:
+        rate = "-" if c.identification_error_rate is None else f"{c.identification_error_rate:.2%}"
+        suspect = "-" if c.suspect_rate is None else f"{c.suspect_rate:.2%}"
+        typer.echo(
+            f"{c.county_code:8} {c.households_checked:10,} {c.subject_households_checked:10,} "
+            f"{c.findings:9,} {c.open:6,} {c.confirmed:9,} {c.households_misidentified:9,} "
+            f"{rate:>10} {suspect:>12}"
+        )
+    typer.echo(report.definition_en)
 
 
 risk_app = typer.Typer(
@@ -396,6 +462,7 @@ def matching_assign(
         caller, region, top_k, min_share, max_needs=10_000_000
     )
     s = proposal.summary
+    assert s is not None  # computed here, never queued: the CLI's service has no worker hook
     typer.echo(
         f"proposal {proposal.id}: {s.assigned:,} of {s.needs:,} open needs assigned "
         f"({s.coverage:.1%}), capacity violations {s.capacity_violations}, village coverage min "

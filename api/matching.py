@@ -48,7 +48,12 @@ def matching_service(graph: Graph) -> MatchingService:
         get_settings().matching,
         AuditRepository(graph),
         on_shown=shown_buffer().push,
+        on_proposal_queued=_compute_in_worker,
     )
+
+
+def _compute_in_worker(proposal_id: str) -> None:
+    celery_app.send_task("bangfu.matching.propose", args=[proposal_id])  # after it was stored
 
 
 Matching = Annotated[MatchingService, Depends(matching_service)]
@@ -266,7 +271,7 @@ class ProposalView(View):
     status: str
     created_at: datetime
     created_by: str
-    summary: AssignmentSummary
+    summary: AssignmentSummary | None = Field(description="null while a worker computes it")
     items: list[ProposalItemView]
     items_total: int
     page: int

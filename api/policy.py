@@ -43,6 +43,19 @@ class Action(StrEnum):
     ACCEPT_ASSIGNMENT = "accept_assignment"  # turn a proposal's items into claims
     SCREEN_NEED = "screen_need"  # duplicate and amount flags before verification
     READ_ANALYTICS = "read_analytics"  # aggregate dashboards and their exports
+    READ_PROJECTS = "read_projects"  # 扶贫项目 of the caller's region (helpers: de-identified)
+    PROPOSE_PROJECT = "propose_project"  # 立项申报
+    DECIDE_PROJECT = "decide_project"  # approve or reject a proposal
+    UPDATE_PROJECT = "update_project"  # milestones, beneficiaries, income effects
+    MANAGE_PROJECT_FUNDS = "manage_project_funds"  # allocate, disburse, operation, completion
+    READ_PROJECT_ANOMALIES = "read_project_anomalies"
+    RUN_CROSS_CHECK = "run_cross_check"  # 数据比对 of a region against department data
+    READ_VERIFICATION_TASKS = "read_verification_tasks"  # findings / 核查任务 of the region
+    RESOLVE_VERIFICATION_TASK = "resolve_verification_task"  # confirm or dismiss after a visit
+    READ_ERROR_RATE = "read_error_rate"  # identification error rate per county
+    PROPOSE_EXITS = "propose_exits"  # 退出 / 出列 proposals for a region
+    READ_EXITS = "read_exits"
+    DECIDE_EXIT = "decide_exit"  # approve or reject a proposal (county officials and above)
 
 
 R = Role
@@ -83,6 +96,29 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         # province (auditors supervise funds and results, 监管; see AGGREGATE_EVERYWHERE).
         # Helpers plan from the market instead and do not see them.
         Action.READ_ANALYTICS: _REGIONAL | {R.ADMIN, R.AUDITOR},
+        # Projects (api/routes/projects.py). Project facts, bodies and money are public by law
+        # (项目公告公示制度), so helpers may read projects in their service regions, but without
+        # beneficiary households: they get counts and yearly income totals only. Which level
+        # of official may approve, pay or accept a project is decided per project in
+        # matching/project_lifecycle.py (county or above; the city above the county's limit).
+        Action.READ_PROJECTS: _REGIONAL | HELPER_ROLES | {R.ADMIN},
+        Action.PROPOSE_PROJECT: _REGIONAL,
+        Action.DECIDE_PROJECT: frozenset({R.OFFICIAL}),
+        Action.UPDATE_PROJECT: _REGIONAL,
+        Action.MANAGE_PROJECT_FUNDS: frozenset({R.OFFICIAL}),
+        Action.READ_PROJECT_ANOMALIES: _REGIONAL | {R.ADMIN},
+        # Cross-checks (verification/): officials and admins start them; the village's field
+        # workers visit and resolve the tasks (officials of the region may too); admins read
+        # for support but change no records.
+        Action.RUN_CROSS_CHECK: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.READ_VERIFICATION_TASKS: _REGIONAL | {R.ADMIN},
+        Action.RESOLVE_VERIFICATION_TASK: _REGIONAL,
+        Action.READ_ERROR_RATE: _REGIONAL | {R.ADMIN},
+        # Exits: proposals are computed for officials; only officials decide (the level is
+        # checked in verification/exits.py: county or above).
+        Action.PROPOSE_EXITS: frozenset({R.OFFICIAL, R.ADMIN}),
+        Action.READ_EXITS: _REGIONAL | {R.ADMIN},
+        Action.DECIDE_EXIT: frozenset({R.OFFICIAL}),
     }
 )
 
@@ -134,6 +170,19 @@ _ACTION_ZH = {
     Action.ACCEPT_ASSIGNMENT: "接受分配方案",
     Action.SCREEN_NEED: "需求审核前筛查",
     Action.READ_ANALYTICS: "查看统计分析",
+    Action.READ_PROJECTS: "查看扶贫项目",
+    Action.PROPOSE_PROJECT: "申报项目",
+    Action.DECIDE_PROJECT: "审批项目",
+    Action.UPDATE_PROJECT: "更新项目进度",
+    Action.MANAGE_PROJECT_FUNDS: "管理项目资金",
+    Action.READ_PROJECT_ANOMALIES: "查看项目异常",
+    Action.RUN_CROSS_CHECK: "发起数据比对",
+    Action.READ_VERIFICATION_TASKS: "查看核查任务",
+    Action.RESOLVE_VERIFICATION_TASK: "办理核查任务",
+    Action.READ_ERROR_RATE: "查看识别错误率",
+    Action.PROPOSE_EXITS: "生成退出建议",
+    Action.READ_EXITS: "查看退出建议",
+    Action.DECIDE_EXIT: "审批退出",
 }
 
 _ROLE_ZH = {
@@ -237,3 +286,9 @@ def region_level_fits(role: Role, level: RegionLevel) -> bool:
 
 def helper_kinds_zh(role: Role) -> str:
     return "、".join(label_zh(k.value) for k in sorted(HELPER_KINDS.get(role, frozenset())))
+
+
+def sees_beneficiaries(principal: Principal) -> bool:
+    """May the caller see which households benefit from a project (and their income)? Officials
+    and field workers of the region, and admins for support; helpers see counts and totals."""
+    return principal.role.is_regional or principal.role is R.ADMIN

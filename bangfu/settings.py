@@ -233,6 +233,32 @@ class ImportSettings(BaseSettings):
     cli_issues_shown: int = Field(default=20, ge=0)
 
 
+class ProjectSettings(BaseSettings):
+    """Projects (扶贫项目): who approves what, and the thresholds of the anomaly checks."""
+
+    model_config = _config("BANGFU_PROJECTS_")
+    # Budgets up to this many yuan are approved at county level (县级项目库审批); above it an
+    # official of the city or the province approves. 5 million is the order of a county's
+    # largest single infrastructure item; a deployment sets its own figure.
+    county_approval_limit: float = Field(default=5_000_000, gt=0)
+    # Money may run ahead of work by an advance payment (预付款): government works contracts pay
+    # at most 30% of the contract before work is done (财政部《建设工程价款结算暂行办法》 and its
+    # 2022 revision: 10%-30%). Disbursed share minus progress above this is flagged.
+    advance_share: float = Field(default=0.3, ge=0, le=1)
+    # An approved or running project with no milestone achieved for this many days is stalled:
+    # half a year is two quarterly progress reports (季度调度) without anything done.
+    stall_days: int = Field(default=180, gt=0)
+    # A household benefiting from more projects than this is flagged. There are 7 project types;
+    # a household plausibly shares an industry, an employment, a housing or water and a
+    # village infrastructure project at once (4) plus one county-wide programme: 5. More looks
+    # like the same household written into many projects to fill 带贫 quotas (虚报带贫户).
+    max_projects_per_household: int = Field(default=5, gt=0)
+    # Household statuses a project may count as beneficiaries (贫困户 and 监测对象). During the
+    # transition period a deployment may add "exited" (脱贫户 keep their support for 5 years).
+    eligible_statuses: tuple[str, ...] = ("poor", "monitored")
+    counties_per_chunk: int = Field(default=1, ge=1)
+
+
 class Settings(BaseModel):
     app: AppSettings
     neo4j: Neo4jSettings
@@ -245,6 +271,7 @@ class Settings(BaseModel):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    projects: ProjectSettings = Field(default_factory=ProjectSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -189,6 +189,7 @@ class ProjectStage(StrEnum):
     IMPLEMENTATION = "implementation"
     OPERATION = "operation"
     COMPLETED = "completed"
+    REJECTED = "rejected"  # refused at approval (a reason is recorded); nothing follows
 
 
 class ProjectType(StrEnum):
@@ -286,5 +287,136 @@ LABEL_ZH.update(
         "medical_burden": "医疗支出负担重",
         "education_burden": "教育支出负担重",
         "labour_loss": "劳动力骤减",
+    }
+)
+
+
+class FundSource(StrEnum):
+    """Where a project's money comes from (资金来源), one allocation per source and project."""
+
+    CENTRAL = "central_finance"  # 中央财政衔接资金 / 专项扶贫资金
+    PROVINCIAL = "provincial_finance"  # 省级财政
+    CITY = "city_finance"  # 市级财政
+    COUNTY = "county_finance"  # 县级财政 (incl. 统筹整合涉农资金)
+    EAST_WEST = "east_west"  # 东西部协作 / 对口帮扶 pairing funds
+    SOCIAL = "social"  # 社会帮扶 donations
+    LOAN = "loan"  # 扶贫小额信贷 and other bank loans
+    SELF_RAISED = "self_raised"  # 帮扶单位 or the operator's own money
+
+
+class ProjectAnomaly(StrEnum):
+    """What the project checks flag (matching/project_lifecycle.py says why each is a flag)."""
+
+    DISBURSED_WITHOUT_PROGRESS = "disbursed_without_progress"
+    INELIGIBLE_BENEFICIARY = "ineligible_beneficiary"
+    STALLED = "stalled"
+    TOO_MANY_PROJECTS = "too_many_projects"
+
+
+LABEL_ZH.update(
+    {
+        "proposed": "已申报",
+        "approved": "已批复",
+        "implementation": "实施中",
+        "operation": "运营中",
+        "completed": "已完成",
+        "rejected": "未批准",
+        "industry": "产业项目",
+        "infrastructure": "基础设施",
+        "employment": "就业项目",
+        "housing": "住房保障",
+        "education": "教育项目",
+        "health": "医疗卫生",
+        "central_finance": "中央财政资金",
+        "provincial_finance": "省级财政资金",
+        "city_finance": "市级财政资金",
+        "county_finance": "县级财政资金",
+        "east_west": "东西部协作资金",
+        "social": "社会帮扶资金",
+        "loan": "信贷资金",
+        "self_raised": "自筹资金",
+        "disbursed_without_progress": "资金拨付超前于项目进度",
+        "ineligible_beneficiary": "受益户非贫困户或监测对象",
+        "stalled": "项目停滞",
+        "too_many_projects": "同一户受益项目过多",
+    }
+)
+
+
+class CrossCheckRule(StrEnum):
+    """Cross-checks (数据比对) of the platform's records against department data. Eligibility
+    rules find households that should not be identified as poor; the others find records that
+    disagree with a department's."""
+
+    DECEASED_LISTED = "deceased_listed"  # 已死亡仍在册
+    VEHICLE_OWNER = "vehicle_owner"  # 有车辆（小汽车、货车）
+    BUSINESS_OWNER = "business_owner"  # 有存续的工商登记（合作社除外）
+    PUBLIC_EMPLOYEE = "public_employee"  # 财政供养人员
+    CHILD_NOT_ENROLLED = "child_not_enrolled"  # 义务教育阶段适龄儿童未在学籍
+    DISABILITY_UNRECORDED = "disability_unrecorded"  # 持残疾人证但未登记残疾
+    INCOME_ABOVE_LINE = "income_above_line"  # 部门工资数据显示收入超线
+
+
+# Rules whose confirmed finding means the household was identified in error (识别错误): the
+# identification error rate counts these (verification/report.py).
+ELIGIBILITY_RULES = frozenset(
+    {
+        CrossCheckRule.VEHICLE_OWNER,
+        CrossCheckRule.BUSINESS_OWNER,
+        CrossCheckRule.PUBLIC_EMPLOYEE,
+        CrossCheckRule.INCOME_ABOVE_LINE,
+    }
+)
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"  # a verification task (核查任务) waiting for the field worker
+    CONFIRMED = "confirmed"  # the department's data is right: the record was corrected
+    DISMISSED = "dismissed"  # the household's record is right (reason kept)
+
+
+class ExitKind(StrEnum):
+    HOUSEHOLD = "household"  # 脱贫退出
+    VILLAGE = "village"  # 贫困村出列
+
+
+class ExitStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Guarantee(StrEnum):
+    """What an exit is judged on: the income line and 两不愁三保障."""
+
+    INCOME = "income"  # 人均纯收入达到标准
+    FOOD = "food"  # 不愁吃
+    CLOTHING = "clothing"  # 不愁穿
+    COMPULSORY_EDUCATION = "compulsory_education"  # 义务教育有保障
+    BASIC_MEDICAL = "basic_medical"  # 基本医疗有保障
+    SAFE_HOUSING = "safe_housing"  # 住房安全有保障
+    SAFE_WATER = "safe_water"  # 饮水安全有保障
+
+
+# Statuses are labelled here, not in LABEL_ZH: "confirmed" already means an alert's 已纳入监测.
+FINDING_STATUS_ZH = {"open": "待核查", "confirmed": "核实属实", "dismissed": "核实不属实"}
+EXIT_STATUS_ZH = {"proposed": "待审批", "approved": "已批准", "rejected": "未批准"}
+
+LABEL_ZH.update(
+    {
+        "deceased_listed": "已死亡人员仍在册",
+        "vehicle_owner": "家庭成员有车辆",
+        "business_owner": "家庭成员有工商登记",
+        "public_employee": "家庭成员为财政供养人员",
+        "child_not_enrolled": "义务教育适龄儿童未在学籍",
+        "disability_unrecorded": "持残疾人证未登记残疾",
+        "income_above_line": "部门工资数据显示人均收入超过标准",
+        "income": "人均纯收入达到标准",
+        "food": "不愁吃",
+        "clothing": "不愁穿",
+        "compulsory_education": "义务教育有保障",
+        "basic_medical": "基本医疗有保障",
+        "safe_housing": "住房安全有保障",
+        "safe_water": "饮水安全有保障",
     }
 )

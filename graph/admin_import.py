@@ -155,8 +155,21 @@ NODES: tuple[NodeSpec, ...] = (
         _props(
             "name type stage county_code village_code fund_source funds_allocated:long "
             "funds_disbursed:long managing_body operating_body supervising_body "
-            "start_date:date"
+            "start_date:date budget:long progress_pct:long approved_at:date "
+            "last_milestone_at:date"
         ),
+    ),
+    NodeSpec(
+        "project_milestones",
+        Label.PROJECT_MILESTONE,
+        "id",
+        _props("project_id seq:long name planned_date:date achieved_date:date progress_pct:long"),
+    ),
+    NodeSpec(
+        "project_funds",
+        Label.PROJECT_FUND,
+        "id",
+        _props("project_id source allocated:long disbursed:long"),
     ),
 )
 
@@ -221,6 +234,8 @@ TABLES = (
     "needs",
     "projects",
     "project_beneficiaries",
+    "project_milestones",
+    "project_funds",
     "household_years",
 )
 
@@ -388,6 +403,10 @@ class BatchWriter:
             "cadres": [c.cadre(r) for r in tables.get("cadres", ())],
             "needs": [c.need(r) for r in tables.get("needs", ())],
             "projects": [c.project(r) for r in tables.get("projects", ())],
+            "project_milestones": [
+                c.project_milestone(r) for r in tables.get("project_milestones", ())
+            ],
+            "project_funds": [dict(r) for r in tables.get("project_funds", ())],
         }
         helper_ids = self.upper_helpers | {h["id"] for h in converted["helpers"]}
         for n in converted["needs"]:

@@ -158,7 +158,14 @@ class RowConverter:
     def project(self, r: Row) -> Row:
         row = {k: _none_if_empty(v) for k, v in r.items() if k != "project_id"}
         row["id"] = r["project_id"]
-        row["start_date"] = _date(r["start_date"])
+        for key in ("start_date", "approved_at", "last_milestone_at"):
+            row[key] = _date(r[key])
+        return row
+
+    def project_milestone(self, r: Row) -> Row:
+        row = dict(r)
+        row["planned_date"] = _date(r["planned_date"])
+        row["achieved_date"] = _date(r["achieved_date"])
         return row
 
     def household_year(self, r: Row) -> Row:
@@ -233,6 +240,12 @@ class BulkLoader:
                 identity,
                 lambda rows: projects.add_beneficiary_rows(rows, timeout_s=t),
             ),
+            (
+                "project_milestones",
+                convert.project_milestone,
+                lambda rows: projects.save_milestone_rows(rows, timeout_s=t),
+            ),
+            ("project_funds", identity, lambda rows: projects.save_fund_rows(rows, timeout_s=t)),
             # Complete years only: on the generator's AS_OF (March 2026) 2026 is not yet known.
             (
                 "household_years",

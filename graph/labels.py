@@ -29,6 +29,13 @@ class Label(StrEnum):
     RISK_ALERT = "RiskAlert"  # one per household and period, merged on id
     DEPT_RECORD = "DeptRecord"  # one department fact about a person, merged on its key
     IMPORT_FILE = "ImportFile"  # an imported file by content hash: state and outcome
+    PROJECT_MILESTONE = "ProjectMilestone"  # a step of a project's implementation, by project_id
+    PROJECT_FUND = "ProjectFund"  # a project's money of one source, id "<project>:<source>"
+    PROJECT_INCOME = "ProjectIncome"  # income a beneficiary gained from a project in a year
+    PROJECT_FLAG = "ProjectFlag"  # a finding of the nightly project checks, by county
+    PROJECT_LOCK = "ProjectLock"  # one per project; its write lock serialises the changes
+    FINDING = "Finding"  # a cross-check's disagreement, and its verification task (核查任务)
+    EXIT_PROPOSAL = "ExitProposal"  # a household's 脱贫退出 or a village's 出列, for review
 
 
 class Rel(StrEnum):
@@ -50,3 +57,6 @@ class Rel(StrEnum):
     PROPOSAL_FOR = "PROPOSAL_FOR"  # (AssignmentProposal)->(Region)
     ALERT_FOR = "ALERT_FOR"  # (RiskAlert)->(Household)
     ABOUT = "ABOUT"  # (DeptRecord)->(Person) matched by the keyed hash of the ID number
+    FINDING_FOR = "FINDING_FOR"  # (Finding)->(Household)
+    CITES = "CITES"  # (Finding)->(DeptRecord) the evidence it rests on
+    EXIT_OF = "EXIT_OF"  # (ExitProposal)->(Household|Region village)

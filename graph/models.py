@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from bangfu.access import Role
 from bangfu.vocabulary import (
     CadreRole,
+    CrossCheckRule,
     Employment,
+    ExitKind,
+    ExitStatus,
+    FindingStatus,
+    Guarantee,
     Health,
     HelperKind,
     HouseholdStatus,
@@ -658,3 +663,190 @@ class RegionHeadline(BaseModel):
     regions_by_level: dict[str, int]
     big_counties: int
     big_towns: int
+
+
+# --- cross-checks (数据比对) and exits (退出) ---------------------------------------------------
+
+
+class CheckedRecord(DomainModel):
+    """A department record as the cross-check rules read it: its key (a keyed hash, no ID
+    number), its source and its facts (graph/repositories/dept_records.py `record_from_row`)."""
+
+    key: str
+    source: str
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckedMember(DomainModel):
+    person_id: str
+    birth_date: date
+    disability_grade: int = 0
+    schooling: Schooling
+    deceased: bool = False
+    records: tuple[CheckedRecord, ...] = ()
+
+
+class CheckedHousehold(DomainModel):
+    """A household with its members and their department records: the input of the rules."""
+
+    household_id: str
+    village_code: str
+    status: HouseholdStatus
+    size: int
+    income_wage: float = 0
+    income_total: float = 0
+    income_per_capita: float = 0
+    housing_safe: bool = True
+    water_safe: bool = True
+    flags: tuple[str, ...] = ()
+    members: tuple[CheckedMember, ...] = ()
+
+
+class EvidenceItem(DomainModel):
+    """One piece of evidence: a department record (source and key) with the values that matter,
+    or the platform's own record (source "household"); never an ID number."""
+
+    source: str
+    record_key: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class FindingDraft(DomainModel):
+    key: str  # deterministic: rule, subject and what was found (verification/rules.py)
+    rule: CrossCheckRule
+    household_id: str
+    person_id: str | None = None
+    village_code: str
+    household_status: HouseholdStatus
+    evidence: tuple[EvidenceItem, ...] = ()
+    summary_zh: str
+    summary_en: str
+
+
+class Finding(FindingDraft):
+    """A finding and its verification task (核查任务), routed to the village's field workers."""
+
+    status: FindingStatus = FindingStatus.OPEN
+    job_id: str | None = None
+    created_at: datetime
+    assignee_cadre_id: str | None = None  # the cadre stationed in the village (驻村)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_note: str | None = None
+
+
+class FindingQuery(DomainModel):
+    statuses: tuple[str, ...] = ()
+    rule: str | None = None
+    region_code: str | None = None
+    household_id: str | None = None
+    skip: int = 0
+    limit: int = 20
+
+
+class FindingPage(BaseModel):
+    items: list[Finding]
+    total: int
+
+
+class FindingState(DomainModel):
+    """A finding with what its resolution changes, read under the finding's lock."""
+
+    finding: Finding
+    household_size: int
+    income_total: float
+    income_wage: float
+    flags: tuple[str, ...] = ()
+
+
+class CountyCheckStats(DomainModel):
+    """What the error-rate report is computed from, per county (verification/report.py)."""
+
+    county_code: str
+    villages_checked: int
+    households_checked: int
+    subject_households_checked: int  # poor and monitored households among them
+    findings: int
+    open: int
+    confirmed: int
+    dismissed: int
+    households_confirmed: int  # with at least one confirmed finding of any rule
+    households_misidentified: int  # with at least one confirmed finding of an eligibility rule
+    households_suspect: int = 0  # ... open or confirmed: the rate if every open one holds
+    checked_at: datetime | None = None
+
+
+class ExitMember(DomainModel):
+    person_id: str
+    birth_date: date
+    schooling: Schooling
+    deceased: bool = False
+    # Statuses of the member's department records for the year judged (empty: none).
+    medical_statuses: tuple[str, ...] = ()  # medical_insurance.enrolment, that calendar year
+    school_statuses: tuple[str, ...] = ()  # education.enrolment, that school year
+
+
+class ExitHousehold(DomainModel):
+    """A household with what its exit is judged on (verification/exits.py)."""
+
+    household_id: str
+    village_code: str
+    status: HouseholdStatus
+    size: int
+    income_per_capita: float
+    housing_safe: bool
+    water_safe: bool
+    flags: tuple[str, ...] = ()
+    open_findings: int = 0
+    members: tuple[ExitMember, ...] = ()
+
+
+class VillageExitInput(DomainModel):
+    village_code: str
+    households: int
+    people: int
+    poor_people: int  # members of poor and monitored households
+    open_findings: int
+    exited_year: int | None = None  # 出列 year, when it already left
+
+
+class GuaranteeCheck(DomainModel):
+    guarantee: Guarantee
+    met: bool
+    verified: bool  # False: no data to check it against; `met` is then the stated assumption
+    note_zh: str
+    note_en: str
+
+
+class ExitDraft(DomainModel):
+    id: str
+    kind: ExitKind
+    subject_id: str  # household id, or the village code
+    village_code: str
+    year: int
+    checks: tuple[GuaranteeCheck, ...] = ()
+    incidence: float | None = None  # villages: poverty incidence at proposal time
+    summary_zh: str
+    summary_en: str
+
+
+class ExitProposal(ExitDraft):
+    status: ExitStatus = ExitStatus.PROPOSED
+    created_at: datetime
+    created_by: str
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_note: str | None = None
+
+
+class ExitQuery(DomainModel):
+    kind: str | None = None
+    statuses: tuple[str, ...] = ()
+    region_code: str | None = None
+    skip: int = 0
+    limit: int = 20
+
+
+class ExitPage(BaseModel):
+    items: list[ExitProposal]
+    total: int

@@ -58,6 +58,16 @@ CONSTRAINTS = (
     Constraint("import_file_sha256", Label.IMPORT_FILE, "sha256"),
     # Recommendations shown are merged per (need, helper) pair by this key.
     Constraint("shown_pair_key", Label.SHOWN_PAIR, "key"),
+    # Project parts are merged on their ids (graph/repositories/projects.py).
+    Constraint("project_milestone_id", Label.PROJECT_MILESTONE, "id"),
+    Constraint("project_fund_id", Label.PROJECT_FUND, "id"),
+    Constraint("project_income_id", Label.PROJECT_INCOME, "id"),
+    Constraint("project_flag_id", Label.PROJECT_FLAG, "id"),
+    # Concurrent first changes MERGE a project's lock node; the constraint keeps it one.
+    Constraint("project_lock_project_id", Label.PROJECT_LOCK, "project_id"),
+    # Cross-checks MERGE findings on a deterministic key: re-running one adds nothing.
+    Constraint("finding_key", Label.FINDING, "key"),
+    Constraint("exit_proposal_id", Label.EXIT_PROPOSAL, "id"),
 )
 
 # Region scope is a code prefix (village codes start with their town's, county's ... code), so a
@@ -93,6 +103,17 @@ INDEXES = (
     Index("household_import_job", Label.HOUSEHOLD, "import_job"),
     Index("person_import_job", Label.PERSON, "import_job"),
     Index("need_import_job", Label.NEED, "import_job"),
+    # A project's parts are found by its id; the scan replaces flags county by county and
+    # officials read them by region prefix.
+    Index("project_milestone_project_id", Label.PROJECT_MILESTONE, "project_id"),
+    Index("project_fund_project_id", Label.PROJECT_FUND, "project_id"),
+    Index("project_income_project_id", Label.PROJECT_INCOME, "project_id"),
+    Index("project_flag_county_code", Label.PROJECT_FLAG, "county_code"),
+    Index("project_flag_region_code", Label.PROJECT_FLAG, "region_code"),
+    # Field workers and officials list their region's verification tasks and exit proposals.
+    Index("finding_village_code", Label.FINDING, "village_code"),
+    Index("finding_status", Label.FINDING, "status"),
+    Index("exit_proposal_village_code", Label.EXIT_PROPOSAL, "village_code"),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.

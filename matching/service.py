@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -254,7 +255,7 @@ class AssignmentProposal(BaseModel):
     status: str
     created_at: datetime
     created_by: str
-    summary: AssignmentSummary
+    summary: AssignmentSummary | None  # None while a worker computes it
     items: list[ProposalItem]  # all of them, or one page of a stored proposal
     items_total: int
 
@@ -329,6 +330,7 @@ class MatchingService:
         weights: RankingWeights | None = None,
         clock: Callable[[], datetime] = _now,
         on_shown: Callable[[Sequence[ShownPair]], None] | None = None,
+        on_proposal_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.repo = repo
         self.settings = settings
@@ -339,6 +341,9 @@ class MatchingService:
         # Receives every recommendation shown (the API buffers them in Redis for a worker to
         # record), so that weights can be learned from what people saw and did.
         self.on_shown = on_shown
+        # Sends a proposal too big for a request to a worker (after it was stored); without it
+        # such a region is refused (RegionTooLargeError) and the command line computes it.
+        self.on_proposal_queued = on_proposal_queued
 
     def encoder(self) -> Encoder | None:
         return self._encoder()
@@ -558,19 +563,41 @@ class MatchingService:
         self.repo.region_name(region_code)  # NotFound for a code that is no region
         limit = max_needs if max_needs is not None else self.settings.sync_assignment_max_needs
         open_needs = self.repo.count_open_needs(region_code)
-        if open_needs > limit:
-            raise RegionTooLargeError(
-                f"region {region_code} has {open_needs} open needs, more than {limit} proposed "
-                "at once here: run `bangfu matching assign --region "
-                f"{region_code}` (a background job will serve this later)",
-                message_zh=f"该地区有 {open_needs} 项待认领需求，超过即时分配上限 {limit}，"
-                "请使用命令行 bangfu matching assign",
-            )
         k = top_k or self.settings.assignment_top_k
         share = self.settings.fairness_min_share if min_share is None else min_share
-        summary, items = self.compute_assignment(region_code, k, share)
         proposal_id = f"AP-{uuid.uuid4().hex[:16]}"
         now = self.clock()
+        if open_needs > limit:
+            if self.on_proposal_queued is None:
+                raise RegionTooLargeError(
+                    f"region {region_code} has {open_needs} open needs, more than {limit} "
+                    f"proposed at once here: run `bangfu matching assign --region {region_code}`",
+                    message_zh=f"该地区有 {open_needs} 项待认领需求，超过即时分配上限 {limit}，"
+                    "请使用命令行 bangfu matching assign",
+                )
+            # Too big to compute within a request (the province takes ~90 s): stored as
+            # 'computing' and finished by a worker; GET /assignments/{id} follows it.
+            self.repo.create_proposal(
+                proposal_id,
+                region_code,
+                caller.principal.user_id,
+                now,
+                "computing",
+                {"top_k": k, "min_share": share},
+            )
+            self._audit_proposal(caller, proposal_id, {"region_code": region_code, "queued": True})
+            self.on_proposal_queued(proposal_id)
+            return AssignmentProposal(
+                id=proposal_id,
+                region_code=region_code,
+                status="computing",
+                created_at=now,
+                created_by=caller.principal.user_id,
+                summary=None,
+                items=[],
+                items_total=0,
+            )
+        summary, items = self.compute_assignment(region_code, k, share)
         self.repo.save_proposal(
             proposal_id,
             region_code,
@@ -579,18 +606,9 @@ class MatchingService:
             summary.model_dump(),
             items,
         )
-        if self.audit is not None:
-            self.audit.append(
-                AuditEntry(
-                    actor_id=caller.principal.user_id,
-                    actor_role=caller.principal.role.value,
-                    action="assignment.propose",
-                    subject_type="assignment_proposal",
-                    subject_id=proposal_id,
-                    after={"region_code": region_code, **summary.model_dump()},
-                    request_id=caller.request_id,
-                )
-            )
+        self._audit_proposal(
+            caller, proposal_id, {"region_code": region_code, **summary.model_dump()}
+        )
         return AssignmentProposal(
             id=proposal_id,
             region_code=region_code,
@@ -600,6 +618,35 @@ class MatchingService:
             summary=summary,
             items=items,
             items_total=len(items),
+        )
+
+    def compute_queued_proposal(self, proposal_id: str) -> str:
+        """Compute a proposal stored as 'computing' (the worker's half of propose_assignment).
+        A proposal already computed is left alone, so a redelivered task does nothing."""
+        region_code, status, params = self.repo.proposal_to_compute(proposal_id)
+        if status != "computing":
+            return status
+        summary, items = self.compute_assignment(
+            region_code,
+            int(params.get("top_k", self.settings.assignment_top_k)),
+            float(params.get("min_share", self.settings.fairness_min_share)),
+        )
+        self.repo.save_proposal_items(proposal_id, summary.model_dump(), items)
+        return "proposed"
+
+    def _audit_proposal(self, caller: Caller, proposal_id: str, after: dict[str, Any]) -> None:
+        if self.audit is None:
+            return
+        self.audit.append(
+            AuditEntry(
+                actor_id=caller.principal.user_id,
+                actor_role=caller.principal.role.value,
+                action="assignment.propose",
+                subject_type="assignment_proposal",
+                subject_id=proposal_id,
+                after=after,
+                request_id=caller.request_id,
+            )
         )
 
     def proposal(
@@ -612,7 +659,7 @@ class MatchingService:
             status=stored.status,
             created_at=stored.created_at,
             created_by=stored.created_by,
-            summary=AssignmentSummary.model_validate(stored.summary),
+            summary=AssignmentSummary.model_validate(stored.summary) if stored.summary else None,
             items=stored.items,
             items_total=stored.items_total,
         )

@@ -45,5 +45,10 @@ app.conf.update(
             "task": "bangfu.matching.learn",
             "schedule": crontab(hour=4, minute=30, day_of_week="sunday"),
         },
+        # After the statistics: the project checks, county by county, flags stored per county.
+        "project-scan": {
+            "task": "bangfu.projects.scan",
+            "schedule": crontab(hour=3, minute=30),
+        },
     },
 )

@@ -4,14 +4,16 @@ once. Called by the thin tasks in workers/tasks.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bangfu.access import Principal, Role
 from bangfu.errors import BangfuError, GraphBusyError, GraphTimeoutError, GraphUnavailableError
-from bangfu.settings import WorkerSettings
-from graph.models import Job, JobState
+from bangfu.settings import ProjectSettings, WorkerSettings
+from graph.models import Job, JobChunk, JobState
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
+from graph.repositories.projects import ProjectRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.claims import ClaimConflictError
 from matching.needs import Caller, NeedService
@@ -31,32 +33,30 @@ Enqueue = Callable[[str, int], None]  # (job id, chunk number)
 _TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
 
 
-class RegionStatsJob:
-    """Recompute per-village statistics under a region, `villages_per_chunk` villages a chunk."""
+class ChunkedJob:
+    """A job planned once into chunks of ids, each chunk applied by one task. Subclasses say how
+    the chunks are made (`chunks_for`), what a job with nothing to do records (`finish_empty`)
+    and how one chunk is applied (`apply`)."""
 
-    def __init__(
-        self, jobs: JobRepository, stats: RegionStatsRepository, settings: WorkerSettings
-    ) -> None:
+    def __init__(self, jobs: JobRepository, settings: WorkerSettings) -> None:
         self.jobs = jobs
-        self.stats = stats
         self.settings = settings
 
     def plan(self, job_id: str, enqueue: Enqueue) -> int:
         """Plan (once) and enqueue every chunk still pending; returns how many were enqueued.
         Running it again re-enqueues only what is left, so it also heals a stalled job."""
         job = self.jobs.start(job_id)
-        prefix = str(job.params.get("region", ""))
-        size = int(job.params.get("villages_per_chunk", self.settings.villages_per_chunk))
         if job.chunks_total is None:
-            codes = self.stats.village_codes(prefix)
-            chunks = [codes[i : i + size] for i in range(0, len(codes), size)]
+            chunks = self.chunks_for(job)
             if not chunks:
-                self.jobs.finish(job_id, {"villages": 0}, rows=0)
+                self.finish_empty(job)
                 return 0
             self.jobs.plan_chunks(job_id, chunks)
         pending = self.jobs.pending_chunks(job_id)
         for no in pending:
             enqueue(job_id, no)
+        if not pending:
+            self.after_last_chunk(job_id)  # heals a job whose last worker died before this
         return len(pending)
 
     def run_chunk(self, job_id: str, no: int) -> str:
@@ -65,7 +65,45 @@ class RegionStatsJob:
             return "set aside"
         if chunk.state == "done":
             return "already done"
-        return "applied" if self.stats.refresh_chunk(job_id, no) else "already done"
+        if not self.apply(job_id, chunk):
+            return "already done"
+        self.after_last_chunk(job_id)
+        return "applied"
+
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        raise NotImplementedError
+
+    def finish_empty(self, job: Job) -> None:
+        self.jobs.finish(job.id, {}, rows=0)
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
+        """Apply one chunk; False when another delivery already completed it."""
+        raise NotImplementedError
+
+    def after_last_chunk(self, job_id: str) -> None:
+        """Work once every chunk is done (checked after each chunk; must be idempotent)."""
+
+
+class RegionStatsJob(ChunkedJob):
+    """Recompute per-village statistics under a region, `villages_per_chunk` villages a chunk."""
+
+    def __init__(
+        self, jobs: JobRepository, stats: RegionStatsRepository, settings: WorkerSettings
+    ) -> None:
+        super().__init__(jobs, settings)
+        self.stats = stats
+
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        size = int(job.params.get("villages_per_chunk", self.settings.villages_per_chunk))
+        codes = self.stats.village_codes(str(job.params.get("region", "")))
+        return [codes[i : i + size] for i in range(0, len(codes), size)]
+
+    def finish_empty(self, job: Job) -> None:
+        self.jobs.finish(job.id, {"villages": 0}, rows=0)
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
+        # The figures and the chunk's completion commit together.
+        return self.stats.refresh_chunk(job_id, chunk.no)
 
 
 def create_region_stats_job(
@@ -77,7 +115,7 @@ def create_region_stats_job(
     return jobs.create(REGION_STATS, created_by, params)
 
 
-class RiskScoringJob:
+class RiskScoringJob(ChunkedJob):
     """A night's risk scoring under a region: chunks of whole villages (about
     `RiskSettings.chunk_households` households each, never one task per household), each scored
     by one task. Scoring merges alerts on a deterministic id, so a chunk delivered twice (its
@@ -87,36 +125,23 @@ class RiskScoringJob:
     def __init__(
         self, jobs: JobRepository, scoring: ScoringService, settings: WorkerSettings
     ) -> None:
-        self.jobs = jobs
+        super().__init__(jobs, settings)
         self.scoring = scoring
-        self.settings = settings
 
-    def plan(self, job_id: str, enqueue: Enqueue) -> int:
-        job = self.jobs.start(job_id)
-        if job.chunks_total is None:
-            chunks = self.scoring.plan(
-                str(job.params["period"]),
-                str(job.params.get("region", "")),
-                only_unscored=bool(job.params.get("only_unscored", False)),
-            )
-            if not chunks:
-                self.jobs.finish(job_id, {"villages": 0}, rows=0)
-                return 0
-            self.jobs.plan_chunks(job_id, chunks)
-        pending = self.jobs.pending_chunks(job_id)
-        for no in pending:
-            enqueue(job_id, no)
-        return len(pending)
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        return self.scoring.plan(
+            str(job.params["period"]),
+            str(job.params.get("region", "")),
+            only_unscored=bool(job.params.get("only_unscored", False)),
+        )
 
-    def run_chunk(self, job_id: str, no: int) -> str:
-        chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
-        if chunk.state == "dead":
-            return "set aside"
-        if chunk.state == "done":
-            return "already done"
+    def finish_empty(self, job: Job) -> None:
+        self.jobs.finish(job.id, {"villages": 0}, rows=0)
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
         period = str(self.jobs.get(job_id).params["period"])
         self.scoring.score_chunk(chunk.ids, period)
-        return "applied" if self.jobs.complete_chunk(job_id, no) else "already done"
+        return self.jobs.complete_chunk(job_id, chunk.no)
 
 
 def create_risk_scoring_job(
@@ -131,7 +156,7 @@ def create_risk_scoring_job(
     )
 
 
-class AssignmentAcceptanceJob:
+class AssignmentAcceptanceJob(ChunkedJob):
     """Turn an accepted assignment proposal into claims, `ACCEPTANCE_CHUNK` items a chunk. Each
     item is claimed for its helper in its own transaction, with every check a helper's own claim
     gets (still open, capability, capacity); an item that no longer fits is skipped with the
@@ -145,34 +170,18 @@ class AssignmentAcceptanceJob:
         needs: NeedService,
         settings: WorkerSettings,
     ) -> None:
-        self.jobs = jobs
+        super().__init__(jobs, settings)
         self.matching = matching
         self.needs = needs
-        self.settings = settings
 
-    def plan(self, job_id: str, enqueue: Enqueue) -> int:
-        job = self.jobs.start(job_id)
-        proposal_id = str(job.params["proposal_id"])
-        if job.chunks_total is None:
-            ids = self.matching.open_proposal_items(proposal_id)
-            chunks = [ids[i : i + ACCEPTANCE_CHUNK] for i in range(0, len(ids), ACCEPTANCE_CHUNK)]
-            if not chunks:
-                self._finish(job_id, proposal_id)
-                return 0
-            self.jobs.plan_chunks(job_id, chunks)
-        pending = self.jobs.pending_chunks(job_id)
-        for no in pending:
-            enqueue(job_id, no)
-        if not pending and self.jobs.get(job_id).state is JobState.SUCCEEDED:
-            self._finish(job_id, proposal_id)  # the last chunk's worker died before finishing
-        return len(pending)
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        ids = self.matching.open_proposal_items(str(job.params["proposal_id"]))
+        return [ids[i : i + ACCEPTANCE_CHUNK] for i in range(0, len(ids), ACCEPTANCE_CHUNK)]
 
-    def run_chunk(self, job_id: str, no: int) -> str:
-        chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
-        if chunk.state == "dead":
-            return "set aside"
-        if chunk.state == "done":
-            return "already done"
+    def finish_empty(self, job: Job) -> None:
+        self._finish(job.id, str(job.params["proposal_id"]))
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
         job = self.jobs.get(job_id)
         proposal_id = str(job.params["proposal_id"])
         caller = acceptance_caller(job)
@@ -193,11 +202,12 @@ class AssignmentAcceptanceJob:
                 outcomes.append((item.need_id, exc.code))
         if outcomes:
             self.matching.set_item_outcomes(proposal_id, outcomes)
-        if not self.jobs.complete_chunk(job_id, no):
-            return "already done"
-        if self.jobs.get(job_id).state is JobState.SUCCEEDED:
-            self._finish(job_id, proposal_id)
-        return "applied"
+        return self.jobs.complete_chunk(job_id, chunk.no)
+
+    def after_last_chunk(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED and job.result is None:
+            self._finish(job_id, str(job.params["proposal_id"]))
 
     def _finish(self, job_id: str, proposal_id: str) -> None:
         claimed, skipped = self.matching.finish_acceptance(proposal_id)
@@ -234,3 +244,60 @@ def create_acceptance_job(
             "region_code": principal.region_code,
         },
     )
+
+
+PROJECT_SCAN = "project_scan"
+
+
+class ProjectScanJob(ChunkedJob):
+    """Run the project checks county by county and store their findings (ProjectFlag nodes):
+    a chunk replaces its counties' flags in the transaction that marks it done, so a re-run or a
+    re-delivered chunk leaves the same flags, never duplicates."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        projects: ProjectRepository,
+        checks: ProjectSettings,
+        settings: WorkerSettings,
+    ) -> None:
+        super().__init__(jobs, settings)
+        self.projects = projects
+        self.checks = checks
+
+    def chunks_for(self, job: Job) -> list[list[str]]:
+        prefix = str(job.params.get("region", ""))
+        size = int(job.params.get("counties_per_chunk", self.checks.counties_per_chunk))
+        # A region below a county is scanned as its whole county (flags are kept per county).
+        codes = self.projects.county_codes(prefix[:6])
+        return [codes[i : i + size] for i in range(0, len(codes), size)]
+
+    def finish_empty(self, job: Job) -> None:
+        self.jobs.finish(job.id, {"counties": 0}, rows=0)
+
+    def apply(self, job_id: str, chunk: JobChunk) -> bool:
+        job = self.jobs.get(job_id)
+        c = self.checks
+        flags = self.projects.scan_chunk(
+            job_id,
+            chunk.no,
+            date.fromisoformat(str(job.params["as_of"])),
+            c.advance_share,
+            c.stall_days,
+            c.eligible_statuses,
+            c.max_projects_per_household,
+        )
+        return flags is not None
+
+
+def create_project_scan_job(
+    jobs: JobRepository,
+    created_by: str,
+    as_of: date,
+    region: str = "",
+    counties_per_chunk: int | None = None,
+) -> Job:
+    params: dict[str, object] = {"region": region, "as_of": as_of.isoformat()}
+    if counties_per_chunk is not None:
+        params["counties_per_chunk"] = counties_per_chunk
+    return jobs.create(PROJECT_SCAN, created_by, params)

@@ -13,19 +13,24 @@ from bangfu.errors import GraphBusyError, GraphTimeoutError, GraphUnavailableErr
 from bangfu.settings import get_settings
 from graph.client import get_graph
 from graph.repositories.audit import AuditRepository
+from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
 from graph.repositories.needs import NeedRepository
+from graph.repositories.projects import ProjectRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import NeedService
 from matching.service import MatchingService
 from ml.pipeline import scoring_service
+from verification.jobs import CrossCheckJob
 from workers.celery_app import app
 from workers.imports import build_import_job
 from workers.jobs import (
     AssignmentAcceptanceJob,
+    ProjectScanJob,
     RegionStatsJob,
     RiskScoringJob,
+    create_project_scan_job,
     create_region_stats_job,
     create_risk_scoring_job,
 )
@@ -166,6 +171,29 @@ def accept_assignment_chunk(job_id: str, no: int) -> str:
     return _acceptance_job().run_chunk(job_id, no)
 
 
+class ProposalTask(Task):
+    """Computing a queued assignment proposal: a final failure marks it failed, so that
+    GET /assignments/{id} does not read 'computing' for ever."""
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[object, ...],
+        kwargs: object,
+        einfo: object,
+    ) -> None:
+        if args:
+            MatchingRepository(get_graph()).fail_proposal(str(args[0]))
+
+
+@app.task(name="bangfu.matching.propose", base=ProposalTask, **RETRY)
+def compute_proposal(proposal_id: str) -> str:
+    graph = get_graph()
+    service = MatchingService(MatchingRepository(graph), get_settings().matching)
+    return service.compute_queued_proposal(proposal_id)
+
+
 @app.task(name="bangfu.matching.record_shown", **RETRY)
 def record_shown() -> int:
     return shown_buffer().record(MatchingRepository(get_graph()))
@@ -189,6 +217,34 @@ def market_tick() -> dict[str, int]:
         "released": service.release_stale_claims(),
         "transferred": service.apply_due_transfers(),
     }
+
+
+def _project_scan_job() -> ProjectScanJob:
+    graph = get_graph()
+    settings = get_settings()
+    return ProjectScanJob(
+        JobRepository(graph), ProjectRepository(graph), settings.projects, settings.workers
+    )
+
+
+def _enqueue_scan_chunk(job_id: str, no: int) -> None:
+    scan_projects_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.projects.scan", base=JobTask, **RETRY)
+def scan_projects(job_id: str | None = None) -> str:
+    """Plan (once) and enqueue the project checks of a job; without a job id (the nightly
+    schedule) first create one for the whole province as of today (China time)."""
+    if job_id is None:
+        today = datetime.now(CHINA).date()
+        job_id = create_project_scan_job(JobRepository(get_graph()), "beat", today).id
+    _project_scan_job().plan(job_id, _enqueue_scan_chunk)
+    return job_id
+
+
+@app.task(name="bangfu.projects.scan_chunk", base=JobTask, **RETRY)
+def scan_projects_chunk(job_id: str, no: int) -> str:
+    return _project_scan_job().run_chunk(job_id, no)
 
 
 class ImportTask(JobTask):
@@ -221,3 +277,26 @@ def validate_import(job_id: str) -> str:
 @app.task(name="bangfu.imports.chunk", base=ImportTask, **RETRY)
 def import_chunk(job_id: str, no: int) -> str:
     return build_import_job(get_graph()).run_chunk(job_id, no)
+
+
+def _cross_check_job() -> CrossCheckJob:
+    graph = get_graph()
+    settings = get_settings()
+    return CrossCheckJob(
+        JobRepository(graph), CrossCheckRepository(graph), settings.workers, settings.risk
+    )
+
+
+def _enqueue_check_chunk(job_id: str, no: int) -> None:
+    cross_check_chunk.delay(job_id, no)
+
+
+@app.task(name="bangfu.checks.run", base=JobTask, **RETRY)
+def run_cross_check(job_id: str) -> int:
+    """Plan a cross-check job's chunks (once) and enqueue the pending ones."""
+    return _cross_check_job().plan(job_id, _enqueue_check_chunk)
+
+
+@app.task(name="bangfu.checks.chunk", base=JobTask, **RETRY)
+def cross_check_chunk(job_id: str, no: int) -> str:
+    return _cross_check_job().run_chunk(job_id, no)

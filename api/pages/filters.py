@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bangfu.vocabulary import (
     AlertReason,
     AlertStatus,
+    CrossCheckRule,
+    FindingStatus,
     HouseholdStatus,
     NeedCategory,
     NeedStatus,
@@ -62,6 +64,12 @@ class AlertFilter(Filter):
     reason: AlertReason | None = None
     overdue: bool = False
     sort: Literal["score", "newest", "oldest", "due"] = "score"
+
+
+class TaskFilter(Filter):
+    status: FindingStatus | None = None
+    rule: CrossCheckRule | None = None
+    region: RegionCode = None
 
 
 class AuditFilter(Filter):

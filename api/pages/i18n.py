@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import Request
 
-from bangfu.vocabulary import label_zh
+from bangfu.vocabulary import FINDING_STATUS_ZH, label_zh
 
 Lang = Literal["zh", "en"]
 LANG_COOKIE = "bangfu_lang"
@@ -175,6 +175,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "schooling": ("文化程度", "Schooling"),
     "labour_ability": ("劳动能力", "Labour ability"),
     "employment": ("务工状况", "Employment"),
+    "checks_title": ("核查任务", "Verification tasks"),
+    "check_title": ("核查任务", "Verification task"),
+    "open_tasks": ("待核查", "Open"),
+    "rule": ("比对规则", "Rule"),
+    "evidence_records": ("部门数据", "Department records"),
+    "resolve_title": ("入户核实结果", "Result of the visit"),
+    "outcome_confirm": ("属实：按部门数据更正", "Confirmed: correct the record"),
+    "outcome_dismiss": ("不属实：档案无误", "Dismissed: the record is right"),
+    "resolved_ok": ("已办结。", "Resolved."),
     # risk
     "alerts_title": ("返贫风险预警", "Risk alerts"),
     "alert_title": ("风险预警", "Risk alert"),
@@ -265,6 +274,7 @@ PAGE_LABELS_ZH: dict[str, dict[str, str]] = {
         "auditor": "审计员",
         "admin": "管理员",
     },
+    "finding": dict(FINDING_STATUS_ZH),
     "sex": {"male": "男", "female": "女"},
     "relation": {
         "head": "户主",

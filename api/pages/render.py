@@ -39,6 +39,7 @@ DONE_KEYS = frozenset(
         "verified_ok",
         "reviewed_ok",
         "saved_ok",
+        "resolved_ok",
     }
 )
 
@@ -66,6 +67,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.FIELD_WORKER: (
         ("/village", "nav_village"),
         ("/village/needs", "nav_needs"),
+        ("/checks", "nav_checks"),
         ("/alerts", "nav_alerts"),
         ("/dashboard", "nav_dashboard"),
     ),
@@ -74,6 +76,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/dashboard", "nav_dashboard"),
         ("/village/needs", "nav_needs"),
         ("/village", "nav_village"),
+        ("/checks", "nav_checks"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (

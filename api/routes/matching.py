@@ -64,8 +64,10 @@ def propose_assignment(
 ) -> ProposalView:
     """A capacity-constrained, village-fair assignment of the region's open needs, stored as a
     proposal (分配方案) for an official to accept; nothing is claimed. Computed at once for
-    regions up to `sync_assignment_max_needs` open needs (409 region_too_large above). The
-    answer carries the summary and the first 100 items; GET pages through the rest."""
+    regions up to `sync_assignment_max_needs` open needs; a bigger region is computed by a
+    worker: the answer reads status 'computing' (no summary, no items) until GET /assignments/{id}
+    reads 'proposed' (or 'failed'). The answer carries the summary and the first 100 items; GET
+    pages through the rest."""
     return ProposalView.of(
         matching.propose_assignment(caller, body.region_code, body.top_k, body.min_share)
     )

@@ -100,8 +100,30 @@ def department_rows(
         yield row
 
 
+def department_row(
+    source: str,
+    national_id: str,
+    region: str,
+    rng: random.Random,
+    today: date,
+    facts: dict[str, object],
+) -> dict[str, object]:
+    """One valid row of `source` about `national_id` with the given facts; every other column
+    is drawn, and made consistent with the given ones (a given date is never moved)."""
+    schema = SOURCES[source]
+    row = {c.name: _value(c, rng, today, (region,)) for c in schema.columns}
+    row["national_id"] = national_id
+    row.update(facts)
+    _make_consistent(schema, row, rng, today, fixed=frozenset(facts))
+    return row
+
+
 def _make_consistent(
-    schema: SourceSchema, row: dict[str, object], rng: random.Random, today: date
+    schema: SourceSchema,
+    row: dict[str, object],
+    rng: random.Random,
+    today: date,
+    fixed: frozenset[str] = frozenset(),
 ) -> None:
     nid = str(row["national_id"])
     born = date(int(nid[6:10]), int(nid[10:12]), int(nid[12:14]))
@@ -110,14 +132,14 @@ def _make_consistent(
         if check.name == "matches_national_id":
             row["birth_date"] = born
             row["sex"] = "male" if int(nid[16]) % 2 else "female"
-        elif check.name == "dates_ordered":
+        elif check.name == "dates_ordered" and cols[1] not in fixed:
             first, then = cols
             start = row[first]
             if isinstance(start, date):
                 row[then] = (
                     None if rng.random() < 0.6 else _date_between(rng, start, today + timedelta(1))
                 )
-        elif check.name == "parts_within_total":
+        elif check.name == "parts_within_total" and not fixed & set(cols):
             total, *parts = cols
             amount = float(str(row[total]))
             share = rng.uniform(0.3, 0.8)
@@ -128,7 +150,12 @@ def _make_consistent(
             row["certificate_no"] = nid + DISABILITY_TYPE_DIGITS[kind] + str(row["grade"])
     for col in schema.columns:
         value = row[col.name]
-        if col.kind is Kind.DATE and col.past_only and isinstance(value, date):
+        if (
+            col.kind is Kind.DATE
+            and col.past_only
+            and isinstance(value, date)
+            and (col.name not in fixed)
+        ):
             row[col.name] = min(value, today)
 
 
@@ -148,6 +175,19 @@ def write_rows(
             writer.writerow([_cell(row.get(c.name)) for c in schema.columns])
             count += 1
     return count
+
+
+def append_rows(path: Path, schema: SourceSchema, rows: Sequence[dict[str, object]]) -> int:
+    """Append rows to a CSV file, writing the header first when the file is new (a file built
+    county by county without holding the province's rows)."""
+    new = not path.exists()
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow([c.name for c in schema.columns])
+        for row in rows:
+            writer.writerow([_cell(row.get(c.name)) for c in schema.columns])
+    return len(rows)
 
 
 def _cell(value: object) -> object:

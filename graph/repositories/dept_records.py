@@ -68,12 +68,17 @@ _NOT_FACTS = {
 }
 
 
-def record_from_row(row: dict[str, Any], person_id: str | None = None) -> DeptRecord:
-    facts = {
+def facts_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored record's facts: no bookkeeping, no sealed identifiers or their hashes."""
+    return {
         k: (v.to_native() if hasattr(v, "to_native") else v)
         for k, v in row.items()
         if k not in _NOT_FACTS and not k.endswith(("_enc", "_hash"))
     }
+
+
+def record_from_row(row: dict[str, Any], person_id: str | None = None) -> DeptRecord:
+    facts = facts_of(row)
     imported = row["imported_at"]
     return DeptRecord(
         key=row["key"],

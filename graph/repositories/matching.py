@@ -306,7 +306,29 @@ CREATE (p)-[:PROPOSES {helper_id: item.helper_id, score: item.score}]->(n)
 RETURN count(*) AS written
 """
 
-FINISH_PROPOSAL = "MATCH (p:AssignmentProposal {id: $id}) SET p.status = $status"
+FINISH_PROPOSAL = """
+MATCH (p:AssignmentProposal {id: $id})
+SET p.status = $status, p.summary = $summary
+"""
+
+# Items are written in chunks of 5,000 in their own transactions; a retry starts clean, deleting
+# what an earlier attempt left a batch at a time.
+CLEAR_PROPOSAL_ITEMS = """
+MATCH (:AssignmentProposal {id: $id})-[x:PROPOSES]->()
+WITH x LIMIT $limit
+DELETE x
+RETURN count(*) AS deleted
+"""
+
+PROPOSAL_TO_COMPUTE = """
+MATCH (p:AssignmentProposal {id: $id})
+RETURN p.region_code AS region_code, p.status AS status, p.params AS params
+"""
+
+FAIL_PROPOSAL = """
+MATCH (p:AssignmentProposal {id: $id}) WHERE p.status = 'computing'
+SET p.status = 'failed'
+"""
 
 GET_PROPOSAL = """
 MATCH (p:AssignmentProposal {id: $id})
@@ -806,20 +828,47 @@ class MatchingRepository:
         created_at: datetime,
         summary: dict[str, Any],
         items: Sequence[ProposalItem],
-        chunk: int = 5_000,
     ) -> None:
-        """Store a proposal and its items; it reads 'writing' until the last chunk landed."""
+        """Store a computed proposal and its items; it reads 'writing' until the last chunk
+        landed."""
+        self.create_proposal(proposal_id, region_code, created_by, created_at, "writing", {})
+        self.save_proposal_items(proposal_id, summary, items)
+
+    def create_proposal(
+        self,
+        proposal_id: str,
+        region_code: str,
+        created_by: str,
+        created_at: datetime,
+        status: str,
+        params: dict[str, Any],
+    ) -> None:
         props = {
             "id": proposal_id,
             "region_code": region_code,
             "created_by": created_by,
             "created_at": created_at,
-            "status": "writing",
-            "summary": json.dumps(summary, ensure_ascii=False, default=str),
+            "status": status,
+            "params": json.dumps(params),
         }
         rows = self.graph.write(CREATE_PROPOSAL, region_code=region_code, props=props)
         if not rows:
             raise NotFoundError(f"region {region_code} not found", message_zh="未找到该地区")
+
+    def save_proposal_items(
+        self,
+        proposal_id: str,
+        summary: dict[str, Any],
+        items: Sequence[ProposalItem],
+        chunk: int = 5_000,
+    ) -> None:
+        """Write a proposal's items and summary, then mark it proposed. Items a crashed earlier
+        attempt left behind are removed first, so a retry never doubles one."""
+        deleted = 1
+        while deleted:
+            deleted = self.graph.write(CLEAR_PROPOSAL_ITEMS, id=proposal_id, limit=10_000)[0][
+                "deleted"
+            ]
         payload = [i.model_dump() for i in items]
         for start in range(0, len(payload), chunk):
             part = payload[start : start + chunk]
@@ -831,7 +880,24 @@ class MatchingRepository:
                 items=part,
                 timeout_s=120,
             )
-        self.graph.write(FINISH_PROPOSAL, id=proposal_id, status="proposed")
+        self.graph.write(
+            FINISH_PROPOSAL,
+            id=proposal_id,
+            status="proposed",
+            summary=json.dumps(summary, ensure_ascii=False, default=str),
+        )
+
+    def proposal_to_compute(self, proposal_id: str) -> tuple[str, str, dict[str, Any]]:
+        """(region code, status, parameters) of a proposal queued for a worker to compute."""
+        row = self.graph.read_one(PROPOSAL_TO_COMPUTE, id=proposal_id)
+        if row is None:
+            raise NotFoundError(
+                f"assignment proposal {proposal_id} not found", message_zh="未找到该分配方案"
+            )
+        return str(row["region_code"]), str(row["status"]), json.loads(row["params"] or "{}")
+
+    def fail_proposal(self, proposal_id: str) -> None:
+        self.graph.write(FAIL_PROPOSAL, id=proposal_id)
 
     def proposal(
         self, proposal_id: str, prefixes: Sequence[str], skip: int = 0, limit: int = 100

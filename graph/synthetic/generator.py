@@ -67,7 +67,7 @@ def _county_batch(
     claims = ClaimIndex(county, [*upper, *local.helpers])
     needs = build_needs(county, pop, claims, rng)
     cadres, cadre_pairings, helper_pairings = build_cadres(county, pop, local.village_unit, rng)
-    projects, beneficiaries = build_projects(county, pop, rng)
+    project_tables = build_projects(county, pop, rng)
     batch = Batch()
     t = batch.tables
     t["households"] = pop.household_rows
@@ -78,7 +78,6 @@ def _county_batch(
     t["helper_pairings"] = helper_pairings
     t["cadre_pairings"] = cadre_pairings
     t["needs"] = needs
-    t["projects"] = projects
-    t["project_beneficiaries"] = beneficiaries
+    t.update(project_tables)
     t["household_years"] = build_panels(county, pop, panel_rng)
     return batch

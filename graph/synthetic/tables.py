@@ -94,8 +94,25 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "operating_body",
         "supervising_body",
         "start_date",
+        "budget",
+        "progress_pct",
+        "approved_at",
+        "last_milestone_at",
     ),
     "project_beneficiaries": ("project_id", "household_id"),
+    "project_milestones": (
+        "id",
+        "project_id",
+        "seq",
+        "name",
+        "planned_date",
+        "achieved_date",
+        "progress_pct",
+    ),
+    "project_funds": ("id", "project_id", "source", "allocated", "disbursed"),
+    # What the project checks must find (graph/synthetic/projects.py plants it); like
+    # helper_truth, never loaded. project_id or household_id is "" when the finding has none.
+    "project_anomaly_truth": ("rule", "project_id", "household_id"),
     # One row per household and year (graph/synthetic/panels.py). below_line of year t+1 is the
     # label of year t; p_fall_next is its true probability, p_fall_next_unaided the same without
     # that year's assistance. Like helper_truth, the truth columns are never loaded.

@@ -137,7 +137,12 @@ def test_forms_without_the_sessions_csrf_token_are_refused(
     ("role", "region", "helper", "paths"),
     [
         (Role.CHARITY, None, "C1", ["/market", "/market/needs/NA1", "/market/claims"]),
-        (Role.FIELD_WORKER, VILLAGE_A, None, ["/village/needs", "/alerts", "/dashboard"]),
+        (
+            Role.FIELD_WORKER,
+            VILLAGE_A,
+            None,
+            ["/village/needs", "/checks", "/alerts", "/dashboard"],
+        ),
         (Role.OFFICIAL, COUNTY_A, None, ["/alerts", "/dashboard", "/village"]),
         (Role.AUDITOR, None, None, ["/audit", "/dashboard"]),
     ],

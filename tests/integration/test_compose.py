@@ -42,6 +42,18 @@ def test_compose_file_is_valid_and_production_shaped() -> None:
     for name in ("api", "worker", "beat"):
         assert services[name]["build"]["dockerfile"] == "Dockerfile"
         assert services[name]["environment"]["BANGFU_ENV"] == "production"
+    # The API stores uploads and evidence that the workers read: one volume for all three.
+    mounts = {
+        name: {
+            (v["source"], v["target"]) if isinstance(v, dict) else tuple(v.split(":")[:2])
+            for v in services[name].get("volumes", [])
+        }
+        for name in ("api", "worker", "beat")
+    }
+    assert mounts["api"] == mounts["worker"] == mounts["beat"] != set()
+    (target,) = {t for _, t in mounts["api"]}
+    for key in ("BANGFU_IMPORT_STORE_DIR", "BANGFU_MARKET_EVIDENCE_DIR", "BANGFU_RISK_MODEL_DIR"):
+        assert services["worker"]["environment"][key].startswith(target + "/")
 
 
 def test_compose_refuses_to_start_without_secrets() -> None:

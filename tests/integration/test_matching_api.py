@@ -19,7 +19,7 @@ from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from graph.client import GraphClient
 from graph.models import Need
 from graph.pii import PiiVault
-from graph.repositories import NeedRepository, PairingRepository
+from graph.repositories import AuditRepository, NeedRepository, PairingRepository
 from graph.repositories.jobs import JobRepository
 from graph.repositories.matching import MatchingRepository
 from matching.learning import label
@@ -313,6 +313,48 @@ def test_an_assignment_proposal_claims_nothing(world: World) -> None:
     with pytest.raises(RegionTooLargeError):
         world.service.propose_assignment(caller, COUNTY_A, max_needs=1)
     assert datetime.fromisoformat(proposal["created_at"]) <= datetime.now(UTC)
+
+
+def test_a_region_too_big_for_a_request_is_proposed_by_a_worker(
+    world: World, tmp_path: Path
+) -> None:
+    def send(proposal_id: str) -> None:
+        celery_app.send_task("bangfu.matching.propose", args=[proposal_id])
+
+    service = MatchingService(
+        MatchingRepository(world.graph),
+        get_settings().matching,
+        AuditRepository(world.graph),
+        on_proposal_queued=send,
+    )
+    official = Principal(user_id="o", username="o", role=Role.OFFICIAL, region_code=COUNTY_A)
+    caller = Caller(principal=official, prefixes=(COUNTY_A,))
+    celery_app.control.purge()
+    queued = service.propose_assignment(caller, COUNTY_A, max_needs=1)  # 2 open needs > 1
+    assert queued.status == "computing" and queued.summary is None and queued.items_total == 0
+    early = world.call("official_a", "GET", f"/assignments/{queued.id}")
+    assert early.status_code == 200 and early.json()["status"] == "computing"
+    # Not acceptable until computed.
+    assert world.call("official_a", "POST", f"/assignments/{queued.id}/accept").status_code == 409
+
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            body = world.call("official_a", "GET", f"/assignments/{queued.id}").json()
+            if body["status"] != "computing":
+                break
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    assert body["status"] == "proposed", body
+    assert body["summary"]["capacity_violations"] == 0 and body["summary"]["needs"] == 2
+    assert {i["need_id"]: i["helper_id"] for i in body["items"]} == {"NA1": "U1", "NA3": "U1"}
+    # Computing it again (a redelivered task) changes nothing.
+    assert service.compute_queued_proposal(queued.id) == "proposed"
+    assert world.call("official_a", "GET", f"/assignments/{queued.id}").json()["items_total"] == 2
 
 
 def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_path: Path) -> None:

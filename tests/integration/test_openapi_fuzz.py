@@ -46,14 +46,17 @@ from bangfu.vocabulary import (
     LabourAbility,
     NeedCategory,
     NeedStatus,
+    ProjectStage,
+    ProjectType,
     Relation,
     Schooling,
     Sex,
 )
 from graph.client import GraphClient
-from graph.models import Person
+from graph.models import Person, Project
 from graph.pii import PiiVault
 from graph.repositories import PersonRepository
+from graph.repositories.projects import ProjectRepository
 from tests.integration.conftest import (
     COUNTY_A,
     VILLAGE_A,
@@ -157,7 +160,42 @@ def fuzz_world(
     assert held.status_code == 200, held.text
     asked = http.post("/api/v1/needs/N-held/transfers", headers=bearer(tokens["womens_federation"]))
     assert asked.status_code == 201, asked.text
+    # An approved project with a milestone, so that the project operations meet real ids.
+    projects = ProjectRepository(auth_graph)
+    projects.save(
+        Project(
+            id="P-fuzz",
+            name="甲村道路硬底化工程",
+            type=ProjectType.INFRASTRUCTURE,
+            stage=ProjectStage.APPROVED,
+            county_code=VILLAGE_A[:6],
+            village_code=VILLAGE_A,
+            fund_source="中央财政专项扶贫资金",
+            funds_allocated=100_000,
+            funds_disbursed=0,
+            managing_body="甲县交通运输局",
+            operating_body="甲村村民委员会",
+            supervising_body="甲县纪委监委",
+            start_date=date(2026, 1, 1),
+        )
+    )
+    projects.save_milestone_rows(
+        [
+            {
+                "id": "P-fuzz-M01",
+                "project_id": "P-fuzz",
+                "seq": 1,
+                "name": "开工建设",
+                "planned_date": date(2026, 3, 1),
+                "achieved_date": None,
+                "progress_pct": 50,
+            }
+        ]
+    )
+    projects.add_beneficiaries("P-fuzz", ["HA"])
     ids = {
+        "project_id": ["P-fuzz"],
+        "milestone_id": ["P-fuzz-M01"],
         "need_id": [*needs, "N-b"],
         "household_id": ["HA", "HB"],
         "person_id": ["HA-01"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter, defaultdict
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from bangfu.vocabulary import (
     NeedKind,
     NeedStatus,
     PovertyCause,
+    ProjectAnomaly,
     ProjectStage,
     ProjectType,
     RegionLevel,
@@ -551,8 +553,76 @@ def test_projects_are_plausible(county: list[Batch]) -> None:
     for p in projects:
         assert p["type"] in set(ProjectType) and p["stage"] in set(ProjectStage)
         assert 0 <= int(str(p["funds_disbursed"])) <= int(str(p["funds_allocated"]))
-        assert 5 <= beneficiaries[p["project_id"]] <= 40
+        # Beneficiaries are drawn from the region's poor and monitored households (a village
+        # has ~5), plus one planted exited household now and then.
+        assert beneficiaries[p["project_id"]] <= 41
         assert all(p[k] for k in ("name", "fund_source", "managing_body", "operating_body"))
+        assert int(str(p["funds_allocated"])) <= int(str(p["budget"]))
+        if p["stage"] == "proposed":
+            assert p["funds_allocated"] == 0 and p["approved_at"] == ""
+    assert sum(beneficiaries.values()) >= 5 * len(projects)
+
+
+def test_project_milestones_and_funds_add_up(county: list[Batch]) -> None:
+    projects = by_id(county, "projects", "project_id")
+    milestones: dict[object, list[Row]] = defaultdict(list)
+    for m in rows(county, "project_milestones"):
+        milestones[m["project_id"]].append(m)
+    funds: dict[object, list[Row]] = defaultdict(list)
+    for f in rows(county, "project_funds"):
+        funds[f["project_id"]].append(f)
+        assert 0 <= int(str(f["disbursed"])) <= int(str(f["allocated"]))
+    for pid, p in projects.items():
+        achieved = [m for m in milestones[pid] if m["achieved_date"]]
+        expected = max((int(str(m["progress_pct"])) for m in achieved), default=0)
+        assert p["progress_pct"] == expected
+        if achieved:
+            assert p["last_milestone_at"] == max(str(m["achieved_date"]) for m in achieved)
+            assert all(str(p["approved_at"]) <= str(m["achieved_date"]) for m in achieved)
+        if p["stage"] in ("operation", "completed"):
+            assert p["progress_pct"] == 100
+        lines = funds[pid]
+        assert sum(int(str(f["allocated"])) for f in lines) == p["funds_allocated"]
+        assert sum(int(str(f["disbursed"])) for f in lines) == p["funds_disbursed"]
+        assert len({f["source"] for f in lines}) == len(lines)
+
+
+def test_project_anomalies_are_planted_at_known_rates_with_margins(county: list[Batch]) -> None:
+    """Each planted finding sits well past its check's threshold and every clean project well
+    inside it (graph/synthetic/projects.py), so the checks' exact answers are the truth table."""
+    projects = by_id(county, "projects", "project_id")
+    households = by_id(county, "households", "household_id")
+    truth = rows(county, "project_anomaly_truth")
+    planted: dict[object, set[tuple[object, object]]] = defaultdict(set)
+    for t in truth:
+        planted[t["rule"]].add((t["project_id"], t["household_id"]))
+    assert all(planted[rule.value] for rule in ProjectAnomaly), planted
+    as_of = date(2026, 3, 31)
+    for pid, p in projects.items():
+        progress = int(str(p["progress_pct"]))
+        share = int(str(p["funds_disbursed"])) / max(1, int(str(p["funds_allocated"])))
+        ahead = share - progress / 100
+        if (pid, "") in planted["disbursed_without_progress"]:
+            assert ahead >= 0.5
+        elif p["stage"] != "proposed":
+            assert ahead <= 0.15
+        if p["stage"] in ("approved", "implementation"):
+            since = date.fromisoformat(str(p["last_milestone_at"] or p["approved_at"]))
+            idle = (as_of - since).days
+            if (pid, "") in planted["stalled"]:
+                assert 260 <= idle <= 400
+            else:
+                assert idle <= 100
+    per_household = Counter(b["household_id"] for b in rows(county, "project_beneficiaries"))
+    too_many = {h for _, h in planted["too_many_projects"]}
+    for hid, n in per_household.items():
+        assert n == 8 if hid in too_many else n <= 4
+    ineligible = {
+        (b["project_id"], b["household_id"])
+        for b in rows(county, "project_beneficiaries")
+        if households[b["household_id"]]["status"] == "exited"
+    }
+    assert ineligible == planted["ineligible_beneficiary"]
 
 
 # --- CSV --------------------------------------------------------------------------------------
