@@ -129,6 +129,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "paired": ("结对帮扶户", "Paired household"),
     "capacity_left": ("剩余承接能力", "Capacity left"),
     "history": ("处理记录", "History"),
+    "matches_link": ("推荐帮扶主体", "Best helpers for this need"),
+    "matches_title": ("推荐帮扶主体及理由", "Best helpers, with the reasons"),
+    "candidates": ("可承接的帮扶主体", "Helpers that could take it"),
+    "helper": ("帮扶主体", "Helper"),
     # village
     "village_title": ("本村农户", "Households"),
     "household": ("农户", "Household"),

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import Households, Needs
 from api.households import HouseholdDraft, MemberCreate, MemberDraft
+from api.matching import Matching, NeedMatchesView
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, HouseholdFilter, NeedFilter
 from api.pages.forms import FormResult, parse_form
@@ -36,6 +37,7 @@ from matching.lifecycle import NeedAction
 from matching.needs import Caller, NeedDraft
 
 router = APIRouter(include_in_schema=False)
+MAX_MATCHES = 10
 
 Reader = Annotated[Caller, Depends(page_caller_for(Action.READ_HOUSEHOLD))]
 Creator = Annotated[Caller, Depends(page_caller_for(Action.CREATE_NEED))]
@@ -127,6 +129,7 @@ def region_needs(
         "categories": [c.value for c in NeedCategory],
         "can_confirm": can(caller.principal, Action.CONFIRM_NEED),
         "can_verify": can(caller.principal, Action.VERIFY_NEED),
+        "can_match": can(caller.principal, Action.VIEW_MATCHES),
     }
     return render(request, "needs.html", context)
 
@@ -295,3 +298,16 @@ def update_member(
         return _member_form(request, household_id, result, member, 422)
     service.update_member(caller, household_id, person_id, result.model)
     return redirect(request, f"/village/households/{household_id}?done=saved_ok")
+
+
+# --- matching: the best helpers for an open need --------------------------------------------
+
+Matcher = Annotated[Caller, Depends(page_caller_for(Action.VIEW_MATCHES))]
+
+
+@router.get("/village/needs/{need_id}/matches")
+def need_matches(request: Request, need_id: str, caller: Matcher, matching: Matching) -> Response:
+    """Ranked helpers for an open need with each factor's share (NeedMatchesView, the view the
+    API gives officials and field workers); 409 page for a need that is not open."""
+    view = NeedMatchesView.of(matching.matches_for_need(caller, need_id, MAX_MATCHES))
+    return render(request, "matches.html", {"view": view})

@@ -73,7 +73,16 @@ def test_a_field_worker_adds_a_need_on_a_phone_and_an_official_verifies_it(
         item.get_by_role("button", name="审核通过").click()
     assert official.locator("p.notice").inner_text() == "已审核通过，需求已公开。"
     visit(official, "/village/needs?status=open")
-    assert official.locator(f"li.need[data-need-id='{need_id}']").count() == 1
+    opened = official.locator(f"li.need[data-need-id='{need_id}']")
+    assert opened.count() == 1
+    # The best helpers for it, each with the factors of its score.
+    opened.get_by_role("link", name="推荐帮扶主体").click()
+    official.wait_for_url(f"**/village/needs/{need_id}/matches")
+    helpers = official.locator("li.helper")
+    assert helpers.count() >= 3  # the job-capable helpers whose regions cover village A
+    assert "C1" in [h.get_attribute("data-helper-id") for h in helpers.all()]
+    assert "E1" not in [h.get_attribute("data-helper-id") for h in helpers.all()]  # county B
+    assert helpers.first.locator("ul.reasons li").count() >= 2
 
 
 def test_a_field_worker_adds_and_edits_a_household_and_its_members_on_a_phone(
