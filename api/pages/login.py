@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.deps import AuthServiceDep, ClientIp, Graph, RequestId
@@ -38,12 +38,16 @@ def start(principal: PagePrincipal, request: Request) -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None, done: str | None = None) -> Response:  # noqa: A002
+def login_form(
+    request: Request,
+    target: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+    done: str | None = None,
+) -> Response:
     notice = translate(lang_of(request), "logged_out") if done == "logged_out" else None
     return render(
         request,
         "login.html",
-        {"values": {"username": ""}, "errors": {}, "next": safe_next(next), "notice": notice},
+        {"values": {"username": ""}, "errors": {}, "next": safe_next(target), "notice": notice},
     )
 
 

@@ -100,8 +100,13 @@ def test_the_session_cookie_sign_out_and_the_language_switch(
 
     submit(page, "退出登录")
     assert page.url.endswith("/login?done=logged_out")
-    page.goto("/audit")
-    assert "/login?next=%2Faudit" in page.url
+    page.goto("/audit?subject_type=need")
+    assert "/login?next=%2Faudit%3Fsubject_type%3Dneed" in page.url
+    # Signing in again leads back to the page asked for.
+    page.get_by_label("用户名").fill(auditor.username)
+    page.get_by_label("密码").fill(auditor.password)
+    submit(page, "登录")
+    assert page.url.endswith("/audit?subject_type=need")
 
 
 def test_forms_without_the_sessions_csrf_token_are_refused(
