@@ -13,7 +13,7 @@ from graph.client import GraphClient
 from graph.models import Helper
 from graph.pii import PiiVault
 from graph.repositories import HelperRepository, NeedRepository
-from tests.browser.conftest import OpenPage, sign_in, submit, visit
+from tests.browser.conftest import OpenPage, check_accessible, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
 from tests.integration.marketplace_data import add_helpers, add_household, add_need
 
@@ -126,3 +126,22 @@ def test_a_charity_gives_a_claim_back_with_a_reason(
     submit(page, "放弃认领")
     assert page.locator("p.notice").first.inner_text() == "已放弃认领，需求重新开放。"
     assert page.locator("article").get_attribute("data-status") == "open"
+
+
+def test_filtering_the_market_swaps_the_results_in_place(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    add_need(market, "NA3", "HA", VILLAGE_A, category=NeedCategory.CARE)
+    page = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    assert page.locator("li.need").count() == 2
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("类别").select_option("care")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**category=care*")
+    page.locator("li.need[data-need-id='NA1']").wait_for(state="detached")
+    assert [c.get_attribute("data-need-id") for c in page.locator("li.need").all()] == ["NA3"]
+    assert page.evaluate("window.notReloaded") is True  # htmx swapped the list, no reload
+    check_accessible(page)
+    page.reload()  # the pushed address is a real page too
+    assert page.get_by_label("类别").input_value() == "care"
+    assert page.locator("li.need").count() == 1
