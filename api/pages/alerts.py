@@ -14,9 +14,10 @@ from pydantic import BaseModel
 
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, AlertFilter
-from api.pages.forms import FormResult, parse_form
-from api.pages.i18n import Lang, lang_of
+from api.pages.forms import FormResult
+from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
+from api.pages.review_forms import STEP_FORMS, parse_step
 from api.policy import Action
 from api.risk import AlertView, Risk, RiskReview
 from bangfu.errors import NotFoundError
@@ -29,24 +30,6 @@ router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Caller, Depends(page_caller_for(Action.READ_RISK_ALERTS))]
 Reviewer = Annotated[Caller, Depends(page_caller_for(Action.REVIEW_RISK_ALERT))]
-
-# The steps these pages offer, with the request model each takes (None: no form fields).
-# A decision takes one measure here (decision_form); more, and helpers, through the API.
-STEP_FORMS: dict[str, type[BaseModel] | None] = {
-    "accept": None,
-    "visit": review.Visit,
-    "notice": review.Notice,
-    "town_review": review.TownReview,
-    "confirm": review.Decision,
-    "dismiss": review.Dismissal,
-    "record_income": review.IncomeCheckIn,
-    "eliminate": review.Elimination,
-}
-# Unticked checkboxes send nothing: for these models that is "no", not the model's default.
-_CHECKBOXES: dict[type[BaseModel], tuple[str, ...]] = {
-    review.Visit: ("data_matches",),
-    review.Elimination: ("costs_resolved", "guarantees_resolved", "water_resolved"),
-}
 
 
 @router.get("/alerts")
@@ -97,31 +80,6 @@ def alert(request: Request, alert_id: str, caller: Reader, risk: Risk) -> Respon
     return _alert_page(request, risk.get(caller, alert_id))
 
 
-MEASURE_FIELDS = ("category", "title", "text", "amount")
-
-
-def decision_form(form: dict[str, str], lang: Lang) -> FormResult[BaseModel]:
-    """The county decision with at most one measure (帮扶措施) typed into the same form as
-    measure_category, measure_title, ...; more measures and helpers go through the API. A
-    measure's errors sit next to its own fields."""
-    values = {k: form.get(k, "") for k in ("monitor_type", "note")}
-    values |= {f"measure_{k}": form.get(f"measure_{k}", "") for k in MEASURE_FIELDS}
-    typed = {k: form.get(f"measure_{k}", "") for k in MEASURE_FIELDS}
-    measures: list[review.Measure] = []
-    errors: dict[str, str] = {}
-    if typed["title"].strip() or typed["text"].strip():
-        measure = parse_form(review.Measure, typed, lang)
-        errors |= {f"measure_{k}": v for k, v in measure.errors.items()}
-        if measure.model is not None:
-            measures.append(measure.model)
-    decision = parse_form(review.Decision, form, lang, fields=("monitor_type", "note"))
-    errors |= decision.errors
-    result: FormResult[BaseModel] = FormResult(values=values, errors=errors)
-    if not errors and decision.model is not None:
-        result.model = decision.model.model_copy(update={"measures": tuple(measures)})
-    return result
-
-
 def _apply(
     risk: RiskReview, caller: Caller, alert_id: str, step: str, body: BaseModel | None
 ) -> None:
@@ -153,14 +111,7 @@ def review_step(
     model = STEP_FORMS[step]
     body: BaseModel | None = None
     if model is not None:
-        fields = dict(form)
-        for name in _CHECKBOXES.get(model, ()):
-            fields[name] = "true" if form.get(name) else "false"
-        result: FormResult[BaseModel] = (
-            decision_form(fields, lang_of(request))
-            if model is review.Decision
-            else parse_form(model, fields, lang_of(request))
-        )
+        result = parse_step(model, form, lang_of(request))
         if result.model is None:
             return _alert_page(request, risk.get(caller, alert_id), {step: result}, 422)
         body = result.model

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.deps import AuthServiceDep, ClientIp, Graph, RequestId
 from api.pages.deps import CheckedForm, MaybeSession, PagePrincipal, Sessions
 from api.pages.i18n import lang_of, translate
-from api.pages.render import HOME, cookie_options, redirect, render
+from api.pages.render import HOME, cookie_options, redirect, render, safe_next
 from api.pages.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from api.pages.signin import PageSignIn
 from graph.repositories.audit import AuditRepository
@@ -23,13 +23,6 @@ def page_sign_in(auth: AuthServiceDep, sessions: Sessions, graph: Graph) -> Page
 
 
 SignInService = Annotated[PageSignIn, Depends(page_sign_in)]
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site (no scheme, no //host): an open redirect is refused."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @router.get("/")

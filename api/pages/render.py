@@ -106,6 +106,13 @@ def _url_with(request: Request, **changes: object) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site (no scheme, no //host): an open redirect is refused."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
 def principal_of(request: Request) -> Principal | None:
     principal = getattr(request.state, "page_principal", None)
     return principal if isinstance(principal, Principal) else None

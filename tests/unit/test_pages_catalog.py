@@ -8,11 +8,10 @@ import re
 
 import pytest
 
-from api.pages.alerts import STEP_FORMS, decision_form
 from api.pages.forms import parse_form
 from api.pages.i18n import MESSAGES, label, translate
-from api.pages.login import safe_next
-from api.pages.render import DONE_KEYS, NAV, TEMPLATES_DIR
+from api.pages.render import DONE_KEYS, NAV, TEMPLATES_DIR, safe_next
+from api.pages.review_forms import STEP_FORMS, decision_form
 from api.pages.session import tokens_match
 from matching.needs import NeedDraft
 from ml import review
