@@ -173,6 +173,7 @@ _STAGE_ZH = {
     "implementation": "实施中",
     "operation": "运营中",
     "completed": "已完成",
+    "rejected": "未批准",
 }
 _INCOME_ZH = {
     "wage": "工资性收入",

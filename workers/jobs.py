@@ -3,6 +3,7 @@ once. Called by the thin tasks in workers/tasks.py."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ ASSIGNMENT_ACCEPTANCE = "assignment_acceptance"
 # seconds and a killed worker repeats little.
 ACCEPTANCE_CHUNK = 200
 
+log = logging.getLogger("bangfu.workers")
 Enqueue = Callable[[str, int], None]  # (job id, chunk number)
 _TRANSIENT = (GraphUnavailableError, GraphTimeoutError, GraphBusyError)
 
@@ -142,6 +144,22 @@ class RiskScoringJob(ChunkedJob):
         period = str(self.jobs.get(job_id).params["period"])
         self.scoring.score_chunk(chunk.ids, period)
         return self.jobs.complete_chunk(job_id, chunk.no)
+
+    def after_last_chunk(self, job_id: str) -> None:
+        """The night's drift check, once every chunk is scored; kept in the job's result."""
+        job = self.jobs.get(job_id)
+        if job.state is not JobState.SUCCEEDED or job.result is not None:
+            return
+        drift = self.scoring.drift_check(
+            str(job.params["period"]), str(job.params.get("region", ""))
+        )
+        if drift is not None and drift.shifting:
+            log.warning(
+                "risk features drifted since training: %s%s",
+                ", ".join(drift.shifting),
+                " - retrain" if drift.retrain else "",
+            )
+        self.jobs.finish(job_id, {"drift": drift.model_dump() if drift is not None else None})
 
 
 def create_risk_scoring_job(

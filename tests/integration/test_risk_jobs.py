@@ -95,6 +95,8 @@ def test_a_night_of_scoring_through_the_worker(
     first = jobs.get(run_night(village_graph))
     assert first.state is JobState.SUCCEEDED, first.error
     assert first.chunks_total == first.chunks_done >= 1
+    # The night's drift check ran once the chunks were done, over households of the graph.
+    assert first.result is not None and first.result["drift"]["rows"] > 0
     assert repo.unscored_villages(PERIOD) == []
     alerts = repo.list_alerts(AlertQuery(limit=200), ("",), ()).total
     assert alerts > 0
