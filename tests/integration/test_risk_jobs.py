@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bangfu.settings import RiskSettings
@@ -18,12 +17,11 @@ from graph.repositories import AuditRepository, RiskRepository
 from graph.repositories.jobs import JobRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale
-from ml import pipeline
 from ml.registry import ModelRegistry
 from ml.scoring import ScoringService
-from ml.training import Split, train_temporal
 from tests.conftest import wipe
 from tests.integration.celery_worker import Worker, wait_for_job
+from tests.integration.risk_model import register_small_model
 from workers.celery_app import app as celery_app
 from workers.jobs import create_risk_scoring_job
 
@@ -44,25 +42,9 @@ def village_graph(graph: GraphClient, vault: PiiVault) -> GraphClient:
 def model_dir(tmp_path_factory: pytest.TempPathFactory, village_graph: GraphClient) -> Path:
     """A small model trained on the generated village and activated (audited), as an operator
     would before the first night."""
-    data = pipeline.synthetic_data(Scale.VILLAGE, SEED, SETTINGS)
-    split = Split.latest(pipeline.FEATURE_YEARS)
-    train = [data.years[y] for y in split.train_years]
-    cal = data.years[split.calibration_year]
-    X = np.vstack([d.X for d in train])
-    y = np.concatenate([d.label for d in train])
-    ok = ~np.isnan(y)
-    trained = train_temporal(
-        X[ok],
-        y[ok],
-        cal.X[~np.isnan(cal.label)],
-        cal.label[~np.isnan(cal.label)],
-        split=split,
-        share=0.2,
-        params={"min_data_in_leaf": 5, "learning_rate": 0.3},
-    )
     root = tmp_path_factory.mktemp("models")
+    card = register_small_model(root, SEED, SETTINGS)
     registry = ModelRegistry(root)
-    card = registry.register(trained, f"synthetic:village:{SEED}", {})
     registry.activate(card.version, "test-operator", AuditRepository(village_graph))
     return root
 

@@ -16,13 +16,12 @@ from graph.pii import PiiVault
 from graph.repositories import AuditRepository, RiskRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale, generate
-from ml import pipeline
 from ml.dataset import records_from_tables
 from ml.features import chunk_from_records, features_for_year
 from ml.registry import ModelRegistry
 from ml.scoring import ScoringService
-from ml.training import Split, train_temporal
 from tests.conftest import wipe
+from tests.integration.risk_model import register_small_model
 
 pytestmark = pytest.mark.services
 SEED = 3
@@ -40,25 +39,9 @@ def village_graph(graph: GraphClient, vault: PiiVault) -> GraphClient:
 def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
     """A small model trained on the generated village (fast settings: the model's quality is
     tested in tests/unit/test_risk_model.py; here it only has to score)."""
-    data = pipeline.synthetic_data(Scale.VILLAGE, SEED, SETTINGS)
-    split = Split.latest(pipeline.FEATURE_YEARS)
-    train = [data.years[y] for y in split.train_years]
-    cal = data.years[split.calibration_year]
-    X = np.vstack([d.X for d in train])
-    y = np.concatenate([d.label for d in train])
-    ok = ~np.isnan(y)
-    trained = train_temporal(
-        X[ok],
-        y[ok],
-        cal.X[~np.isnan(cal.label)],
-        cal.label[~np.isnan(cal.label)],
-        split=split,
-        share=0.2,
-        params={"min_data_in_leaf": 5, "learning_rate": 0.3},
-    )
-    registry = ModelRegistry(tmp_path_factory.mktemp("models"))
-    registry.register(trained, f"synthetic:village:{SEED}", {})
-    return registry
+    root = tmp_path_factory.mktemp("models")
+    register_small_model(root, SEED, SETTINGS)
+    return ModelRegistry(root)
 
 
 def test_features_from_the_graph_equal_features_from_the_generator(
