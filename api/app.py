@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -25,6 +24,7 @@ from api.pages import login as login_pages
 from api.pages import market as market_pages
 from api.pages import village as village_pages
 from api.pages.render import STATIC_DIR
+from api.request_ids import new_request_id
 from api.routes import (
     analytics,
     audit,
@@ -124,7 +124,7 @@ def create_app() -> FastAPI:
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request.state.request_id = uuid.uuid4().hex
+        request.state.request_id = new_request_id()
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response
