@@ -113,6 +113,11 @@ class WorkerSettings(BaseSettings):
     max_deliveries: int = Field(default=5, ge=1)
     max_retries: int = Field(default=5, ge=0)
     villages_per_chunk: int = Field(default=200, ge=1)
+    # The broker restores unacknowledged messages under a Redis lock that expires after this
+    # long. Kombu's default is 300 s: a worker SIGKILLed while holding it (an OOM kill) stopped
+    # every redelivery for 5 minutes in a test run. Restoring takes well under a second; a
+    # second restorer after the expiry at worst delivers a message twice, which tasks tolerate.
+    unacked_mutex_expire_s: int = Field(default=30, gt=0)
 
 
 # Monitoring line (防止返贫监测线), yuan of per-capita net income per year, by province code. 2021's

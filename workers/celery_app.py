@@ -17,7 +17,10 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    broker_transport_options={"visibility_timeout": _settings.workers.visibility_timeout_s},
+    broker_transport_options={
+        "visibility_timeout": _settings.workers.visibility_timeout_s,
+        "unacked_mutex_expire": _settings.workers.unacked_mutex_expire_s,
+    },
     broker_connection_retry_on_startup=True,
     task_serializer="json",
     accept_content=["json"],

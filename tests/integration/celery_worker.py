@@ -30,6 +30,9 @@ class Worker:
         env = {
             **os.environ,
             "BANGFU_WORKER_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            # A worker killed while holding the broker's restore lock must not hold up
+            # redelivery for long (bangfu/settings.py WorkerSettings).
+            "BANGFU_WORKER_UNACKED_MUTEX_EXPIRE_S": str(VISIBILITY_TIMEOUT_S),
             **self.env,
         }
         self.process = subprocess.Popen(

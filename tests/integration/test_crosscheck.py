@@ -21,9 +21,9 @@ from graph.pii import PiiVault
 from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.jobs import JobRepository
 from graph.synthetic.scales import AS_OF
+from tests.integration.celery_worker import Worker
 from tests.integration.conftest import VILLAGE_A, Login, MakeUser, bearer
 from tests.integration.crosscheck_data import CountyData, seed_county_with_departments
-from tests.integration.test_workers import Worker
 from verification.jobs import create_cross_check_job
 from verification.report import detection, subjects_of
 from workers.celery_app import app as celery_app

@@ -36,7 +36,7 @@ from graph.repositories.imports import ImportRepository
 from graph.repositories.jobs import JobRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale, generate, write_csv
-from tests.integration.test_workers import Worker
+from tests.integration.celery_worker import Worker
 from workers.celery_app import app as celery_app
 from workers.imports import ImportJob
 

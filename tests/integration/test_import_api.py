@@ -18,8 +18,8 @@ from bangfu.access import Role
 from graph.client import GraphClient
 from graph.ingest.schemas import SOURCES
 from graph.ingest.synthetic import department_rows, synthetic_national_ids, write_rows
+from tests.integration.celery_worker import Worker
 from tests.integration.conftest import COUNTY_A, COUNTY_B, Login, MakeUser, bearer
-from tests.integration.test_workers import Worker
 from workers.celery_app import app as celery_app
 
 DIBAO = SOURCES["civil_affairs.dibao"]

@@ -29,7 +29,7 @@ from graph.synthetic import Scale, generate
 from graph.synthetic.scales import AS_OF
 from matching.project_lifecycle import Actor, BeneficiariesIn
 from matching.projects import ProjectService
-from tests.integration.test_workers import Worker, wait_for_job
+from tests.integration.celery_worker import Worker, wait_for_job
 from workers.celery_app import app as celery_app
 from workers.jobs import ProjectScanJob, create_project_scan_job
 
