@@ -297,6 +297,22 @@ def _household_specs() -> list[Spec]:
     return specs
 
 
+def _cause_share(cause: PovertyCause) -> Spec:
+    return Spec(
+        f"cause_{cause.value}_pct",
+        f"{label_zh(cause.value)}占比",
+        f"{_words(cause.value)} %",
+        _pct(_get(f"cause:{cause.value}"), _HH),
+        "%",
+    )
+
+
+def _other_causes_share() -> Spec:
+    return Spec(
+        "cause_other_pct", "其他原因占比", "Other causes %", _pct(_sum(*_OTHER_CAUSES), _HH), "%"
+    )
+
+
 def _cause_specs() -> list[Spec]:
     specs = [Spec("households", "户数", "Households", _HH, "户")]
     for cause in PovertyCause:
@@ -306,15 +322,7 @@ def _cause_specs() -> list[Spec]:
                 f"cause_{cause.value}", label_zh(cause.value), _words(cause.value), _get(key), "户"
             )
         )
-        specs.append(
-            Spec(
-                f"cause_{cause.value}_pct",
-                f"{label_zh(cause.value)}占比",
-                f"{_words(cause.value)} %",
-                _pct(_get(key), _HH),
-                "%",
-            )
-        )
+        specs.append(_cause_share(cause))
     specs.append(
         Spec(
             "cause_top5_pct",
@@ -324,15 +332,7 @@ def _cause_specs() -> list[Spec]:
             "%",
         )
     )
-    specs.append(
-        Spec(
-            "cause_other_pct",
-            "其他原因占比",
-            "Other causes %",
-            _pct(_sum(*_OTHER_CAUSES), _HH),
-            "%",
-        )
-    )
+    specs.append(_other_causes_share())
     return specs
 
 
@@ -585,26 +585,8 @@ def _headline_specs() -> list[Spec]:
         Spec("households", "户数", "Households", _HH, "户"),
         Spec("people", "人数", "People", _get("people"), "人"),
     ]
-    for c in SEED_TOP_CAUSES:
-        key = f"cause:{c.value}"
-        specs.append(
-            Spec(
-                f"cause_{c.value}_pct",
-                f"{label_zh(c.value)}占比",
-                f"{_words(c.value)} %",
-                _pct(_get(key), _HH),
-                "%",
-            )
-        )
-    specs.append(
-        Spec(
-            "cause_other_pct",
-            "其他原因占比",
-            "Other causes %",
-            _pct(_sum(*_OTHER_CAUSES), _HH),
-            "%",
-        )
-    )
+    specs += [_cause_share(c) for c in SEED_TOP_CAUSES]
+    specs.append(_other_causes_share())
     return specs
 
 

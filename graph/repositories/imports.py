@@ -27,6 +27,7 @@ from neo4j import ManagedTransaction
 from bangfu.errors import InvalidInputError, NotFoundError
 from graph.client import GraphClient
 from graph.ingest.errors import ImportAbandonedError
+from graph.labels import Label
 from graph.models import AuditEntry
 from graph.repositories.audit import append_in_transaction
 from graph.repositories.jobs import complete_chunk_in, lock_chunk
@@ -50,6 +51,92 @@ SET f.state = 'validating', f.job_id = $job_id, f.source = $source, f.file_name 
 """
 
 SET_FILE_STATE = """
+MATCH (f:ImportFile {sha256: $sha256}) WHERE f.job_id = $job_id
+SET f.state = $state, f.updated_at = $now
+"""
+
+# Chunks of an import hold their row count, not ids: the rows are staged on disk
+# (graph/ingest/store.py). Planning is idempotent like jobs.PLAN_CHUNKS.
+PLAN_CHUNKS = """
+MATCH (j:Job {id: $id})
+SET j.lock_version = coalesce(j.lock_version, 0) + 1
+WITH j
+WHERE j.chunks_total IS NULL
+UNWIND $chunks AS c
+CREATE (:JobChunk {key: $id + ':' + toString(c.no), job_id: $id, no: c.no,
+                   ids: [toString(c.no)], state: 'pending', deliveries: 0, rows: c.rows})
+WITH j, count(*) AS planned, sum(c.rows) AS rows
+SET j.chunks_total = planned, j.chunks_done = 0, j.rows_total = rows, j.rows_done = 0,
+    j.state = 'running', j.result = $result, j.updated_at = $now, j.import_staging = $attempt,
+    j.import_created = 0, j.import_present = 0, j.import_matched = 0
+RETURN planned
+"""
+
+# The validation run whose staged chunks the job writes (the first to plan).
+STAGING_OF = "MATCH (j:Job {id: $id}) RETURN j.import_staging AS attempt"
+
+SET_JOB_OUTCOME = """
+MATCH (j:Job {id: $id})
+SET j.state = $state, j.result = $result, j.error = $error, j.updated_at = $now,
+    j.finished_at = CASE WHEN $state IN ['succeeded', 'failed'] THEN $now ELSE j.finished_at END
+"""
+
+JOB_STATE = "MATCH (j:Job {id: $id}) RETURN j.state AS state, j.result AS result"
+
+# Runs after jobs.FINISH_CHUNK in the chunk's transaction (which already holds the job's lock).
+AFTER_CHUNK = """
+MATCH (j:Job {id: $id})
+SET j.import_created = coalesce(j.import_created, 0) + $created,
+    j.import_present = coalesce(j.import_present, 0) + $present,
+    j.import_matched = coalesce(j.import_matched, 0) + $matched
+RETURN j.state AS state, j.chunks_done AS done, j.chunks_total AS total, j.result AS result,
+       j.import_created AS created, j.import_present AS present, j.import_matched AS matched,
+       j.created_by AS created_by, j.params AS params
+"""
+
+FINISH_FILE = """
+MATCH (j:Job {id: $id})
+SET j.result = $result
+WITH j
+MATCH (f:ImportFile {sha256: $sha256})
+SET f.state = 'done', f.job_id = $id, f.outcome = $outcome, f.finished_at = $now,
+    f.updated_at = $now, f.created = $created
+"""
+
+# A failed import: the job and the file are marked first (in one transaction), so a chunk that
+# commits later sees the failure and rolls itself back; then the records are removed.
+ABANDON = """
+MATCH (j:Job {id: $id})
+SET j.state = 'failed', j.error = coalesce(j.error, $error),
+    j.finished_at = coalesce(j.finished_at, $now), j.updated_at = $now
+WITH j
+OPTIONAL MATCH (f:ImportFile {sha256: $sha256}) WHERE f.job_id = $id
+SET f.state = 'failed', f.updated_at = $now
+RETURN j.result AS result, j.created_by AS created_by, j.params AS params
+"""
+
+DELETE_DEPT_RECORDS = """
+MATCH (n:DeptRecord {import_job: $job_id}) WITH n LIMIT $batch
+DETACH DELETE n RETURN count(*) AS deleted
+"""
+
+# Per chunk: the nodes it created, then its list (so a repeated rollback finds nothing).
+CREATED_CHUNKS = """
+MATCH (c:JobChunk {job_id: $job_id}) WHERE c.created_ids IS NOT NULL RETURN c.key AS key
+"""
+# Only the label differs per entity; labels cannot be parameters, so they come from the enum.
+_DELETE_CREATED_OF = """
+MATCH (c:JobChunk {{key: $key}})
+CALL (c) {{
+  UNWIND coalesce(c.created_ids, []) AS id
+  MATCH (n:{label} {{id: id}}) DETACH DELETE n
+  RETURN count(*) AS deleted
+}}
+REMOVE c.created_ids
+RETURN deleted
+"""
+
+FILE_STATE = """
 MATCH (f:ImportFile {sha256: $sha256}) WHERE f.job_id = $job_id
 SET f.state = $state, f.updated_at = $now
 """
@@ -257,9 +344,12 @@ write_persons_in = _write(WRITE_PERSONS)
 write_needs_in = _write(WRITE_NEEDS)
 
 _DELETE_CREATED = {
-    "households": DELETE_CREATED_HOUSEHOLDS,
-    "persons": DELETE_CREATED_PERSONS,
-    "needs": DELETE_CREATED_NEEDS,
+    entity: _DELETE_CREATED_OF.format(label=label.value)
+    for entity, label in (
+        ("households", Label.HOUSEHOLD),
+        ("persons", Label.PERSON),
+        ("needs", Label.NEED),
+    )
 }
 # Nodes removed per rollback transaction: small enough for a 2 GB heap with relationships.
 _DELETE_BATCH = 10_000
