@@ -49,7 +49,7 @@ from graph.labels import Label, Rel
 from graph.models import PANEL_FIELDS
 from graph.pii import PiiVault
 from graph.repositories.risk import PANEL_PREFIX, SAVE_PANELS, RiskRepository
-from graph.schema import apply_schema
+from graph.schema import MARKET_SCOPE_KEYS, apply_schema
 from graph.synthetic.panels import LABEL_YEAR, PANEL_YEARS
 
 # --- what is written: one node file set per label, one relationship file set per group ---------
@@ -145,7 +145,8 @@ NODES: tuple[NodeSpec, ...] = (
         "id",
         _props(
             "household_id village_code category kind title text amount:long urgency status "
-            "created_at:date claimed_by fulfilled_at:date urgency_rank:long"
+            "created_at:date claimed_by fulfilled_at:date urgency_rank:long province_code "
+            "city_code"
         ),
     ),
     NodeSpec(
@@ -216,8 +217,8 @@ RELATIONSHIPS: tuple[RelSpec, ...] = (
     BENEFITS,
 )
 
-# The sort key INSERT_NEEDS derives in Cypher (`SET n.urgency_rank = CASE n.urgency ...`,
-# graph/repositories/needs.py): critical first, anything else (low) last.
+# The keys every other writer derives in Cypher (DERIVE_NEED_KEYS, graph/schema.py): the
+# urgency sort key (critical first, anything else last) and the village code's prefixes.
 URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2}
 URGENCY_RANK_OTHER = 3
 
@@ -411,6 +412,8 @@ class BatchWriter:
         helper_ids = self.upper_helpers | {h["id"] for h in converted["helpers"]}
         for n in converted["needs"]:
             n["urgency_rank"] = URGENCY_RANK.get(n["urgency"], URGENCY_RANK_OTHER)
+            for length, scope_key in MARKET_SCOPE_KEYS.items():
+                n[scope_key] = n["village_code"][:length]
         self._add_panels(converted["households"], tables.get("household_years", ()))
 
         # SAVE_REGIONS: PART_OF only when the parent exists (OPTIONAL MATCH); all regions come

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,74 @@ class Constraint:
 class Index:
     name: str
     label: Label
-    key: str
+    key: str | tuple[str, ...]  # a tuple is a composite index, in this order
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
+
+# Browsing the market across a city or the whole province (graph/repositories/needs.py) reads
+# composite indexes led by the status, the scope's code and, when filtered, the category, then
+# the sort keys and the id: the index hands rows over in page order, so a page reads its own
+# rows and no more (PROFILE on the province: 22 index entries for a city's first page, where
+# walking the created_at index and filtering read ~30,000). A need carries the prefixes of its
+# village code at these levels as properties (DERIVE_NEED_KEYS), since an index cannot hold a
+# substring. Region codes: province 2 characters, city 4, county 6, town 9, village 12.
+MARKET_SCOPE_KEYS: dict[int, str] = {2: "province_code", 4: "city_code"}
+# Sort choice -> the properties a page is ordered by (then the id) and the direction.
+MARKET_SORTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "newest": (("created_at",), "DESC"),
+    "oldest": (("created_at",), "ASC"),
+    "urgency": (("urgency_rank", "created_at"), "ASC"),
+    "amount": (("amount",), "DESC"),
+}
+
+
+def market_index_keys(scope_key: str, by_category: bool, sort: str) -> tuple[str, ...]:
+    order, _ = MARKET_SORTS[sort]
+    return ("status", scope_key, *(("category",) if by_category else ()), *order, "id")
+
+
+# Every write of a need's fields ends with this (seeding, imports, the API), so the sort and
+# scope keys the browse indexes read always agree with the fields they come from.
+DERIVE_NEED_KEYS = (
+    """
+SET n.urgency_rank = CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
+                     WHEN 'normal' THEN 2 ELSE 3 END"""
+    + "".join(
+        f",\n    n.{key} = substring(n.village_code, 0, {length})"
+        for length, key in MARKET_SCOPE_KEYS.items()
+    )
+    + "\n"
+)
+
+# Needs stored before schema 5 lack the scope keys; filled in batches when the schema is applied.
+BACKFILL_NEED_KEYS = (
+    """
+MATCH (n:Need) WHERE n.city_code IS NULL AND n.village_code IS NOT NULL
+WITH n LIMIT $batch"""
+    + DERIVE_NEED_KEYS
+    + "RETURN count(*) AS written"
+)
+BACKFILL_BATCH = 20_000
+BACKFILL_SINCE = 5
+
+
+def _market_indexes() -> tuple[Index, ...]:
+    # Newest and oldest walk one index in opposite directions.
+    sort_names = {"newest": "created", "urgency": "urgency", "amount": "amount"}
+    return tuple(
+        Index(
+            f"need_market_{scope_key.removesuffix('_code')}_{'category_' if by_category else ''}"
+            f"{name}",
+            Label.NEED,
+            market_index_keys(scope_key, by_category, sort),
+        )
+        for scope_key in MARKET_SCOPE_KEYS.values()
+        for by_category in (False, True)
+        for sort, name in sort_names.items()
+    )
 
 
 CONSTRAINTS = (
@@ -114,13 +181,14 @@ INDEXES = (
     Index("finding_village_code", Label.FINDING, "village_code"),
     Index("finding_status", Label.FINDING, "status"),
     Index("exit_proposal_village_code", Label.EXIT_PROPOSAL, "village_code"),
+    *_market_indexes(),
 )
 
 # Labels and property keys cannot be parameters in Cypher; these come only from the enums above.
 _CONSTRAINT_TEMPLATE = (
     "CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
 )
-_INDEX_TEMPLATE = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{key})"
+_INDEX_TEMPLATE = "CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({keys})"
 
 # Tokens (label, relationship type and property key names) are created on first use in an
 # internal transaction of their own. When 200 claims hit a fresh database at once they all race
@@ -166,7 +234,10 @@ def schema_statements() -> list[str]:
         for c in CONSTRAINTS
     ]
     statements += [
-        _INDEX_TEMPLATE.format(name=i.name, label=i.label.value, key=i.key) for i in INDEXES
+        _INDEX_TEMPLATE.format(
+            name=i.name, label=i.label.value, keys=", ".join(f"n.{k}" for k in i.keys)
+        )
+        for i in INDEXES
     ]
     return statements
 
@@ -182,9 +253,18 @@ def apply_schema(graph: GraphClient) -> int:
         graph.write(CREATE_RELATIONSHIP_TYPE, name=rel.value)
     for key in LOCK_PROPERTIES:
         graph.write(CREATE_PROPERTY, name=key)
+    if (schema_version(graph) or 0) < BACKFILL_SINCE:
+        _backfill_need_keys(graph)
     graph.write(AWAIT_INDEXES, seconds=300, timeout_s=310)
     rows = graph.write(RECORD_VERSION, version=SCHEMA_VERSION)
     return int(rows[0]["version"])
+
+
+def _backfill_need_keys(graph: GraphClient) -> None:
+    written = BACKFILL_BATCH
+    while written:
+        rows = graph.write(BACKFILL_NEED_KEYS, batch=BACKFILL_BATCH, timeout_s=300)
+        written = int(rows[0]["written"])
 
 
 def schema_version(graph: GraphClient) -> int | None:

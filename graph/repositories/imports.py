@@ -31,6 +31,7 @@ from graph.labels import Label
 from graph.models import AuditEntry
 from graph.repositories.audit import append_in_transaction
 from graph.repositories.jobs import complete_chunk_in, lock_chunk
+from graph.schema import DERIVE_NEED_KEYS
 
 REGION_CODES = "MATCH (r:Region) RETURN r.code AS code"
 
@@ -294,17 +295,20 @@ CALL (p) {
 RETURN count(*) AS seen, collect(p.id) AS created, sum(linked) AS matched
 """
 
-WRITE_NEEDS = """
+WRITE_NEEDS = (
+    """
 UNWIND $rows AS r
 MATCH (h:Household {id: r.household_id})
 CREATE (n:Need)
-SET n = r
-CREATE (h)-[:HAS_NEED]->(n)
+SET n = r"""
+    + DERIVE_NEED_KEYS
+    + """CREATE (h)-[:HAS_NEED]->(n)
 WITH n, r
 OPTIONAL MATCH (helper:Helper {id: r.claimed_by})
 FOREACH (_ IN CASE WHEN helper IS NULL THEN [] ELSE [1] END | CREATE (helper)-[:CLAIMED]->(n))
 RETURN count(*) AS seen, collect(n.id) AS created, 0 AS matched
 """
+)
 
 KEEP_CREATED = "MATCH (c:JobChunk {key: $key}) SET c.created_ids = $ids"
 

@@ -26,34 +26,37 @@ from graph.client import GraphClient
 from graph.models import AuditEntry, Need
 from graph.repositories.audit import append_in_transaction
 from graph.repositories.helpers import helper_from_row
+from graph.schema import DERIVE_NEED_KEYS, MARKET_SCOPE_KEYS, MARKET_SORTS, market_index_keys
 
-SAVE_NEEDS = """
+SAVE_NEEDS = (
+    """
 UNWIND $rows AS r
 MATCH (h:Household {id: r.household_id})
 MERGE (n:Need {id: r.id})
-SET n += r
-SET n.urgency_rank = CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
-                     WHEN 'normal' THEN 2 ELSE 3 END
-MERGE (h)-[:HAS_NEED]->(n)
+SET n += r"""
+    + DERIVE_NEED_KEYS
+    + """MERGE (h)-[:HAS_NEED]->(n)
 WITH n, r
 OPTIONAL MATCH (helper:Helper {id: r.claimed_by})
 FOREACH (_ IN CASE WHEN helper IS NULL THEN [] ELSE [1] END | MERGE (helper)-[:CLAIMED]->(n))
 RETURN count(*) AS written
 """
+)
 
-INSERT_NEEDS = """
+INSERT_NEEDS = (
+    """
 UNWIND $rows AS r
 MATCH (h:Household {id: r.household_id})
 CREATE (n:Need)
-SET n = r
-SET n.urgency_rank = CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
-                     WHEN 'normal' THEN 2 ELSE 3 END
-CREATE (h)-[:HAS_NEED]->(n)
+SET n = r"""
+    + DERIVE_NEED_KEYS
+    + """CREATE (h)-[:HAS_NEED]->(n)
 WITH n, r
 OPTIONAL MATCH (helper:Helper {id: r.claimed_by})
 FOREACH (_ IN CASE WHEN helper IS NULL THEN [] ELSE [1] END | CREATE (helper)-[:CLAIMED]->(n))
 RETURN count(*) AS written
 """
+)
 
 GET_NEED = "MATCH (n:Need {id: $id}) RETURN n {.*} AS n"
 
@@ -172,16 +175,17 @@ MATCH (e:NeedEvent)-[:EVENT_OF]->(:Need {id: $id})
 RETURN e {.*} AS e ORDER BY e.at, e.id
 """
 
-CREATE_NEED = """
+CREATE_NEED = (
+    """
 MATCH (h:Household {id: $household_id})
 WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
 CREATE (n:Need)
-SET n = $props, n.village_code = h.village_code
-SET n.urgency_rank = CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
-                     WHEN 'normal' THEN 2 ELSE 3 END
-CREATE (h)-[:HAS_NEED]->(n)
+SET n = $props, n.village_code = h.village_code"""
+    + DERIVE_NEED_KEYS
+    + """CREATE (h)-[:HAS_NEED]->(n)
 RETURN n {.*} AS n
 """
+)
 
 GET_IN_SCOPE = """
 MATCH (n:Need {id: $id})
@@ -190,26 +194,42 @@ OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
 RETURN n {.*} AS n, coalesce(sum(p.amount), 0.0) AS pledged_total
 """
 
-# Browsing has two shapes, chosen by how wide the caller's scope is (measured on the province,
-# 390k needs, 234k open, 2 cores):
-# - narrow (every prefix a county or below, <= ~2,500 open needs): seek each prefix in the
+# Browsing has three shapes, chosen by the caller's scope and the query (measured on the
+# province, 390k needs, 229k open, 2 cores; PROFILE figures):
+# - narrow (every scope a county or below, <= ~2,500 open needs): seek each scope in the
 #   village_code index, filter, sort what is left;
-# - wide (a city, the province, admins): walk the index of the sort key in order and filter as
-#   rows pass, stopping at the page's last row. Sorting a city's 30k open needs per request cost
-#   3-8 s under load; the ordered walk reads ~200 index entries for a city-wide page.
+# - market (one status, every scope a whole city, a whole province, or everything): for each
+#   scope read the composite index led by status, scope code (and category) that hands rows over
+#   in page order (graph/schema.py, MARKET_SORTS) and stop after skip + limit rows, then merge
+#   the scopes' windows. A city's first page reads 22 index entries. The hint is needed: with
+#   one province the planner rates province_code useless and picks the status index (228,568
+#   rows read).
+# - wide (anything else: several statuses, a mix of levels): walk the index of the first sort
+#   key in order and filter as rows pass. This was the market's shape before: a city-wide page
+#   read ~30,000 entries (~145 ms of CPU), fine for officials' occasional lists.
+# Sorting by a key lists needs that have it (sorting by amount lists needs with an amount): a
+# composite index holds only nodes with every key, and every shape says the same.
 # Filters switched off by null parameters keep each shape one cached plan.
-_FILTERS = """
-  AND n.status IN $statuses
-  AND ($category IS NULL OR n.category = $category)
+_OTHER_FILTERS = """
   AND ($urgency IS NULL OR n.urgency = $urgency)
-  AND ($region_code IS NULL OR n.village_code STARTS WITH $region_code)
   AND ($text IS NULL OR n.title CONTAINS $text OR n.text CONTAINS $text)
   AND ($holder_id IS NULL OR n.claimed_by = $holder_id)
 """
 
+_FILTERS = (
+    """
+  AND n.status IN $statuses
+  AND ($category IS NULL OR n.category = $category)"""
+    + _OTHER_FILTERS
+)
+
+# A subquery per row keeps the page's order (an aggregation over the page need not).
 _PAGE_TAIL = """
-OPTIONAL MATCH (pledger:Helper)-[p:PLEDGED]->(n)
-WITH n, coalesce(sum(p.amount), 0.0) AS pledged_total
+CALL {
+  WITH n
+  OPTIONAL MATCH (:Helper)-[p:PLEDGED]->(n)
+  RETURN coalesce(sum(p.amount), 0.0) AS pledged_total
+}
 MATCH (v:Region {code: n.village_code})
 RETURN n {.*} AS n, pledged_total, v.name AS village_name
 """
@@ -217,17 +237,17 @@ RETURN n {.*} AS n, pledged_total, v.name AS village_name
 BROWSE_NARROW = (
     """
 UNWIND $prefixes AS prefix
-MATCH (n:Need) WHERE n.village_code STARTS WITH prefix"""
+MATCH (n:Need) WHERE n.village_code STARTS WITH prefix AND __PRESENT__"""
     + _FILTERS
     + """
-WITH DISTINCT n ORDER BY __ORDER_BY__, n.id SKIP $skip LIMIT $limit"""
+WITH DISTINCT n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
     + _PAGE_TAIL
 )
 
 COUNT_NARROW = (
     """
 UNWIND $prefixes AS prefix
-MATCH (n:Need) WHERE n.village_code STARTS WITH prefix"""
+MATCH (n:Need) WHERE n.village_code STARTS WITH prefix AND __PRESENT__"""
     + _FILTERS
     + """
 RETURN count(DISTINCT n) AS total
@@ -236,33 +256,99 @@ RETURN count(DISTINCT n) AS total
 
 BROWSE_WIDE = (
     """
-MATCH (n:Need) USING INDEX n:Need(__SORT_KEY__)
-WHERE n.__SORT_KEY__ IS NOT NULL
+MATCH (n:Need) USING INDEX n:Need(__FIRST_KEY__)
+WHERE __PRESENT__
   AND any(prefix IN $prefixes WHERE n.village_code STARTS WITH prefix)"""
     + _FILTERS
     + """
-WITH n ORDER BY n.__SORT_KEY__ __DIRECTION__ SKIP $skip LIMIT $limit"""
+WITH n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
     + _PAGE_TAIL
 )
 
-# Sort choices a client may name, mapped to an indexed property and a direction (the only
-# builder here: ORDER BY and index hints cannot be parameters, so the client picks a key from
-# this table, never the text).
-BROWSE_ORDER: dict[str, tuple[str, str]] = {
-    "newest": ("created_at", "DESC"),
-    "oldest": ("created_at", "ASC"),
-    "urgency": ("urgency_rank", "ASC"),
-    "amount": ("amount", "DESC"),
+BROWSE_MARKET = (
+    """
+__SCOPES__
+CALL {
+  WITH scope
+  MATCH (n:Need) USING INDEX n:Need(__INDEX_KEYS__)
+  WHERE n.status = $status AND n.__SCOPE_KEY__ = scope__CATEGORY__ AND __PRESENT__"""
+    + _OTHER_FILTERS
+    + """
+  WITH n ORDER BY __INDEX_ORDER__ LIMIT $window
+  RETURN n
 }
-# A prefix this long or longer is a county or below: few enough needs to sort directly.
+WITH n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
+    + _PAGE_TAIL
+)
+MARKET_LISTED_SCOPES = "UNWIND $scopes AS scope"
+# Everything: each province is a scope (one here; the query finds them, so no round trip).
+MARKET_EVERY_PROVINCE = "MATCH (r:Region {level: 'province'}) WITH r.code AS scope"
+
+# A scope this long or longer is a county or below: few enough needs to sort directly.
 NARROW_PREFIX_LENGTH = 6
+PROVINCE_CODE_LENGTH = 2
+EVERYTHING = ""  # the prefix of every code: admins' scope
 
 
-def browse_query(sort: str, wide: bool) -> str:
-    key, direction = BROWSE_ORDER[sort]
-    if wide:
-        return BROWSE_WIDE.replace("__SORT_KEY__", key).replace("__DIRECTION__", direction)
-    return BROWSE_NARROW.replace("__ORDER_BY__", f"n.{key} {direction}")
+def _order(keys: Sequence[str], direction: str) -> str:
+    return ", ".join(f"n.{key} {direction}" for key in keys)
+
+
+def _present(keys: Sequence[str]) -> str:
+    return " AND ".join(f"n.{key} IS NOT NULL" for key in keys)
+
+
+def browse_scopes(prefixes: Sequence[str], region_code: str | None) -> list[str]:
+    """The caller's prefixes without overlaps, narrowed to a region filter: a region inside a
+    prefix becomes the one scope, prefixes inside the region stay, the rest drop out."""
+    kept: list[str] = []
+    for prefix in sorted(set(prefixes), key=len):
+        if not any(prefix.startswith(k) for k in kept):
+            kept.append(prefix)
+    if region_code is None:
+        return kept
+    if any(region_code.startswith(k) for k in kept):
+        return [region_code]
+    return [k for k in kept if k.startswith(region_code)]
+
+
+def browse_query(query: NeedQuery, scopes: Sequence[str]) -> tuple[str, str]:
+    """(shape, Cypher) for a page. Keys and directions come from MARKET_SORTS and scope keys
+    from MARKET_SCOPE_KEYS, never from the client: ORDER BY and index hints cannot be
+    parameters, so this is the one builder of the module."""
+    keys, direction = MARKET_SORTS[query.sort]
+    order = _order((*keys, "id"), direction)
+    present = _present(keys)
+    lengths = {len(s) for s in scopes}
+    if min(lengths) >= NARROW_PREFIX_LENGTH:
+        return "narrow", BROWSE_NARROW.replace("__PRESENT__", present).replace("__ORDER__", order)
+    if len(query.statuses) == 1 and query.holder_id is None and len(lengths) == 1:
+        if list(scopes) == [EVERYTHING]:
+            scope_key: str | None = MARKET_SCOPE_KEYS[PROVINCE_CODE_LENGTH]
+            head = MARKET_EVERY_PROVINCE
+        else:
+            scope_key, head = MARKET_SCOPE_KEYS.get(len(scopes[0])), MARKET_LISTED_SCOPES
+        if scope_key is not None:
+            by_category = query.category is not None
+            index_keys = market_index_keys(scope_key, by_category, query.sort)
+            cypher = (
+                BROWSE_MARKET.replace("__SCOPES__", head)
+                .replace("__SCOPE_KEY__", scope_key)
+                .replace("__CATEGORY__", " AND n.category = $category" if by_category else "")
+                .replace("__PRESENT__", _present((*keys, "id")))
+                .replace("__INDEX_KEYS__", ", ".join(index_keys))
+                .replace("__INDEX_ORDER__", _order(index_keys, direction))
+                .replace("__ORDER__", order)
+            )
+            return "market", cypher
+    return "wide", BROWSE_WIDE.replace("__FIRST_KEY__", keys[0]).replace(
+        "__PRESENT__", present
+    ).replace("__ORDER__", order)
+
+
+def count_query(query: NeedQuery) -> str:
+    keys, _ = MARKET_SORTS[query.sort]
+    return COUNT_NARROW.replace("__PRESENT__", _present(keys))
 
 
 STALE_CLAIMS = """
@@ -376,27 +462,32 @@ class NeedRepository:
 
     def browse(self, query: NeedQuery, prefixes: Sequence[str]) -> NeedPage:
         """One page of needs under the prefixes. The total is counted for narrow scopes only;
-        wide scopes report whether more pages follow (counting 30k rows per page is what made
+        wider ones report whether more pages follow (counting 30k rows per page is what made
         city-wide browsing slow)."""
-        wide = any(len(p) < NARROW_PREFIX_LENGTH for p in prefixes)
+        scopes = browse_scopes(prefixes, query.region_code)
+        if not scopes:
+            return NeedPage(items=[], total=0, has_more=False)
+        shape, cypher = browse_query(query, scopes)
         params: dict[str, Any] = {
             "statuses": [s.value for s in query.statuses],
-            "prefixes": list(prefixes),
+            "status": query.statuses[0].value if query.statuses else None,
+            "prefixes": scopes,
+            "scopes": scopes,
             "category": query.category,
             "urgency": query.urgency,
-            "region_code": query.region_code,
             "text": query.text,
             "holder_id": query.holder_id,
         }
         # One row more than the page says whether another page follows.
+        limit = query.limit + 1
         rows = self.graph.read(
-            browse_query(query.sort, wide), skip=query.skip, limit=query.limit + 1, **params
+            cypher, skip=query.skip, limit=limit, window=query.skip + limit, **params
         )
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         total: int | None = None
-        if not wide:
-            total_row = self.graph.read_one(COUNT_NARROW, **params)
+        if shape == "narrow":
+            total_row = self.graph.read_one(count_query(query), **params)
             total = int(total_row["total"]) if total_row else 0
         items = [
             BrowsedNeed(
