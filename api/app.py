@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -108,6 +108,33 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class RequestIds:
+    """Gives every HTTP request an id (`request.state.request_id`) and answers it in the
+    X-Request-ID header. A plain ASGI middleware: Starlette's `@app.middleware("http")` runs each
+    request through an extra task and body stream, about a tenth of the API's CPU per browse
+    request in a profile of the province benchmark."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = new_request_id()
+        # The state every Request made from this scope reads, the error handlers' included.
+        scope.setdefault("state", {})["request_id"] = rid
+        header = (b"x-request-id", rid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="bangfu 帮扶",
@@ -120,14 +147,7 @@ def create_app() -> FastAPI:
     # Added before the request-id middleware, so it runs inside it and its 413s carry the id.
     app.add_middleware(BodySizeLimit, max_bytes=lambda: get_settings().api.max_body_bytes)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = new_request_id()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    app.add_middleware(RequestIds)
 
     # Error answers are documented here, once, in the one error shape (api/errors.py); health
     # takes no token and no body, so it can only fail with the database.

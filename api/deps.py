@@ -5,6 +5,10 @@ pagination. Routes declare what they need with these and make one service call.
     audit: Audit                                       # AuditTrail of this caller and request
     page: Pagination                                   # page >= 1, page_size 1..100, else 422
     admin: Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+Dependencies that only build objects are `async def`: FastAPI runs a plain `def` dependency in
+the thread pool, a thread hop each, and a browse request had seven of them. Those that read or
+write the graph stay `def`, so the event loop never waits on the database.
 """
 
 from __future__ import annotations
@@ -45,21 +49,21 @@ MAX_PAGE = 10_000
 log = logging.getLogger("bangfu.api")
 
 
-def graph_client() -> GraphClient:
+async def graph_client() -> GraphClient:
     return get_graph()
 
 
 Graph = Annotated[GraphClient, Depends(graph_client)]
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "-"))
 
 
 RequestId = Annotated[str, Depends(request_id)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     """The caller's address as uvicorn resolved it (X-Forwarded-For only from trusted proxies,
     see uvicorn's --forwarded-allow-ips)."""
     return request.client.host if request.client else "unknown"
@@ -68,7 +72,7 @@ def client_ip(request: Request) -> str:
 ClientIp = Annotated[str, Depends(client_ip)]
 
 
-def auth_service(graph: Graph) -> AuthService:
+async def auth_service(graph: Graph) -> AuthService:
     return AuthService(
         UserRepository(graph),
         AuditRepository(graph),
@@ -98,7 +102,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def audit_trail(principal: CurrentPrincipal, graph: Graph, rid: RequestId) -> AuditTrail:
+async def audit_trail(principal: CurrentPrincipal, graph: Graph, rid: RequestId) -> AuditTrail:
     return AuditTrail(AuditRepository(graph), principal=principal, request_id=rid)
 
 
@@ -127,7 +131,7 @@ class Page(BaseModel):
         return (self.page - 1) * self.page_size
 
 
-def pagination(
+async def pagination(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"items per page, at most {MAX_PAGE_SIZE}")
@@ -171,7 +175,7 @@ def _embed_new_need(need: Need) -> None:
         log.warning("embedding task for need %s not sent: the broker is unreachable", need.id)
 
 
-def need_service(graph: Graph) -> NeedService:
+async def need_service(graph: Graph) -> NeedService:
     return NeedService(
         NeedRepository(graph),
         AuditRepository(graph),
@@ -183,7 +187,7 @@ def need_service(graph: Graph) -> NeedService:
 Needs = Annotated[NeedService, Depends(need_service)]
 
 
-def household_service(graph: Graph, needs: Needs) -> HouseholdService:
+async def household_service(graph: Graph, needs: Needs) -> HouseholdService:
     vault = get_vault()
     return HouseholdService(
         HouseholdRepository(graph, vault),
@@ -197,7 +201,7 @@ def household_service(graph: Graph, needs: Needs) -> HouseholdService:
 Households = Annotated[HouseholdService, Depends(household_service)]
 
 
-def evidence_store() -> EvidenceStore:
+async def evidence_store() -> EvidenceStore:
     settings = get_settings().market
     return EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
 
