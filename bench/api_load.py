@@ -12,6 +12,8 @@ load_province.py); otherwise it is wiped and seeded. Scenarios, each after a sho
 - browse_helper: GET /api/v1/market/needs as a charity bound to a real city-level (else
   county-level) Helper of the graph, the one whose region has the most open needs; pages 1-10
   of all categories and of each category in turn (bench/browse.lua).
+- browse_county: the same as a charity bound to the county-level Helper with the most open
+  needs (the narrow shape: every page also counts the total).
 - browse_admin: the same as an admin, whose scope is the whole graph (the worst case).
 - claim: POST /api/v1/needs/{id}/claim on distinct open service and in-kind needs, spread over
   several fresh benchmark helpers with room to spare in capacity (bench/claim.lua). Claims
@@ -140,10 +142,11 @@ class Account:
     password: str
 
 
-def browse_helper(graph: Any) -> tuple[str, str, int]:
-    """(helper id, region, open needs there): the real charity at city level (else county level)
-    whose one service region has the most open needs; ties go to the smallest id."""
-    for length in (4, 6):
+def browse_helper(graph: Any, lengths: tuple[int, ...] = (4, 6)) -> tuple[str, str, int]:
+    """(helper id, region, open needs there): the real charity at city level (else county level;
+    `lengths` are the region code lengths tried in turn) whose one service region has the most
+    open needs; ties go to the smallest id."""
+    for length in lengths:
         helpers = graph.read(
             "MATCH (h:Helper {kind: 'charity'}) WHERE size(h.service_regions) = 1 "
             "AND size(h.service_regions[0]) = $length "
@@ -162,11 +165,14 @@ def browse_helper(graph: Any) -> tuple[str, str, int]:
         }
         best = max(helpers, key=lambda h: (open_by_region.get(h["region"], 0), -helpers.index(h)))
         return best["id"], best["region"], open_by_region.get(best["region"], 0)
-    raise SystemExit("no city- or county-level charity in the graph")
+    raise SystemExit(f"no charity serving one region of code length {lengths} in the graph")
 
 
-def create_accounts(graph: Any, run: str, claimers: int) -> tuple[dict[str, Account], list[str]]:
-    """Logins through the user service (audited as "bench"): the browsing charity, an admin and
+def create_accounts(
+    graph: Any, run: str, claimers: int, browsers: dict[str, str]
+) -> tuple[dict[str, Account], list[str]]:
+    """Logins through the user service (audited as "bench"): a charity login per entry of
+    `browsers` (login name -> the real helper it acts for), an admin and
     `claimers` charities, each acting for a fresh helper that serves the whole graph with every
     capability and a capacity no run reaches. Names carry the run id, so runs never collide."""
     from pydantic import SecretStr  # noqa: PLC0415
@@ -181,7 +187,6 @@ def create_accounts(graph: Any, run: str, claimers: int) -> tuple[dict[str, Acco
     users = UserService(graph, AuditTrail.system(AuditRepository(graph), "bench"))
     root_row = graph.read_one("MATCH (r:Region {level: 'province'}) RETURN r.code AS code")
     root = str(root_row["code"]) if root_row else "44"
-    helper_id, _, _ = browse_helper(graph)
     accounts: dict[str, Account] = {}
 
     def make(name: str, role: Any, helper: str | None = None) -> None:
@@ -190,7 +195,8 @@ def create_accounts(graph: Any, run: str, claimers: int) -> tuple[dict[str, Acco
         users.create(username, SecretStr(password), role, None, helper)
         accounts[name] = Account(username, password)
 
-    make("browser", Role.CHARITY, helper_id)
+    for name, helper_id in browsers.items():
+        make(name, Role.CHARITY, helper_id)
     make("admin", Role.ADMIN)
     helpers = HelperRepository(graph)
     claimer_names = []
@@ -375,10 +381,35 @@ def run_wrk(
     }
 
 
+def check_pages(url: str, bearer: str) -> dict[str, Any]:
+    """Before timing anything: the pages wrk asks for are full, newest first, of the category
+    asked, and page 1 and page BROWSE_PAGES share no need; a fast empty answer would not do."""
+    headers = {"Authorization": f"Bearer {bearer}"}
+    seen: dict[str, Any] = {}
+    for category in ("", "medical_aid", "water"):
+        ids: list[str] = []
+        for page in (1, BROWSE_PAGES):
+            params = {"page": page, **({"category": category} if category else {})}
+            response = httpx.get(f"{url}{API}/market/needs", params=params, headers=headers)
+            response.raise_for_status()
+            items = response.json()["items"]
+            dates = [item["created_at"] for item in items]
+            if len(items) != 20 or dates != sorted(dates, reverse=True):
+                raise SystemExit(f"page {page} of {category or 'all'}: not 20 needs, newest first")
+            if category and {item["category"] for item in items} != {category}:
+                raise SystemExit(f"page {page} of {category}: needs of other categories")
+            ids += [item["id"] for item in items]
+        if len(set(ids)) != len(ids):
+            raise SystemExit(f"pages 1 and {BROWSE_PAGES} of {category or 'all'} overlap")
+        seen[category or "all"] = len(ids)
+    return {"needs_checked": seen}
+
+
 def browse(load: Load, url: str, bearer: str, api_pid: int) -> dict[str, Any]:
+    checked = check_pages(url, bearer)
     args = [bearer, str(BROWSE_PAGES), str(load.threads)]
     run_wrk(load, BROWSE_LUA, url, args, WARMUP_S, api_pid)  # plans compiled, pages cached
-    return run_wrk(load, BROWSE_LUA, url, args, load.duration_s, api_pid)
+    return {**run_wrk(load, BROWSE_LUA, url, args, load.duration_s, api_pid), **checked}
 
 
 def claim(
@@ -413,8 +444,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--scenarios",
-        default="browse_helper,browse_admin,claim",
-        help="comma-separated subset of browse_helper, browse_admin, claim",
+        default="browse_helper,browse_county,browse_admin,claim",
+        help="comma-separated subset of browse_helper, browse_county, browse_admin, claim",
     )
     parser.add_argument(
         "--out", type=Path, help="result file (default bench/results/api_load_<scale>.json)"
@@ -429,8 +460,13 @@ def main() -> None:
     graph = get_graph()
     run = time.strftime("%m%d%H%M%S")
     helper_id, region, open_in_region = browse_helper(graph)
-    accounts, claimers = create_accounts(graph, run, args.claimers)
     scenarios = set(args.scenarios.split(","))
+    county_helper = browse_helper(graph, (6,)) if "browse_county" in scenarios else None
+    browsers = {
+        "browser": helper_id,
+        **({"county_browser": county_helper[0]} if county_helper else {}),
+    }
+    accounts, claimers = create_accounts(graph, run, args.claimers, browsers)
     targets = claim_targets(graph, CLAIM_TARGETS) if "claim" in scenarios else []
 
     result: dict[str, Any] = {
@@ -454,6 +490,11 @@ def main() -> None:
             "neo4j_pagecache_mib": int(ENV["BANGFU_NEO4J_PAGECACHE_MIB"]),
             "store": store,
             "browse_helper": {"id": helper_id, "region": region, "open_needs": open_in_region},
+            "browse_county": (
+                dict(zip(("id", "region", "open_needs"), county_helper, strict=True))
+                if county_helper
+                else None
+            ),
             "claim_helpers": len(claimers),
             "app": args.app,
         },
@@ -464,6 +505,10 @@ def main() -> None:
             print(f"browsing as {helper_id} (region {region}, {open_in_region:,} open needs) ...")
             result["browse_helper"] = browse(load, url, tokens["browser"], process.pid)
             print(json.dumps(result["browse_helper"]))
+        if county_helper:
+            print(f"browsing as {county_helper[0]} (county {county_helper[1]}) ...")
+            result["browse_county"] = browse(load, url, tokens["county_browser"], process.pid)
+            print(json.dumps(result["browse_county"]))
         if "browse_admin" in scenarios:
             print("browsing as admin (everything) ...")
             result["browse_admin"] = browse(load, url, tokens["admin"], process.pid)
