@@ -146,7 +146,7 @@ NODES: tuple[NodeSpec, ...] = (
         _props(
             "household_id village_code category kind title text amount:long urgency status "
             "created_at:date claimed_by fulfilled_at:date urgency_rank:long province_code "
-            "city_code"
+            "city_code county_code"
         ),
     ),
     NodeSpec(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,14 @@ class Index:
         return (self.key,) if isinstance(self.key, str) else self.key
 
 
-# Browsing the market across a city or the whole province (graph/repositories/needs.py) reads
+# Browsing the market across a county, a city or the province (graph/repositories/needs.py) reads
 # composite indexes led by the status, the scope's code and, when filtered, the category, then
 # the sort keys and the id: the index hands rows over in page order, so a page reads its own
 # rows and no more (PROFILE on the province: 22 index entries for a city's first page, where
 # walking the created_at index and filtering read ~30,000). A need carries the prefixes of its
 # village code at these levels as properties (DERIVE_NEED_KEYS), since an index cannot hold a
 # substring. Region codes: province 2 characters, city 4, county 6, town 9, village 12.
-MARKET_SCOPE_KEYS: dict[int, str] = {2: "province_code", 4: "city_code"}
+MARKET_SCOPE_KEYS: dict[int, str] = {2: "province_code", 4: "city_code", 6: "county_code"}
 # Sort choice -> the properties a page is ordered by (then the id) and the direction.
 MARKET_SORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "newest": (("created_at",), "DESC"),
@@ -66,16 +66,17 @@ SET n.urgency_rank = CASE n.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
     + "\n"
 )
 
-# Needs stored before schema 5 lack the scope keys; filled in batches when the schema is applied.
+# Needs stored before schema 6 lack some of the scope keys: filled in batches when the schema
+# is applied.
 BACKFILL_NEED_KEYS = (
     """
-MATCH (n:Need) WHERE n.city_code IS NULL AND n.village_code IS NOT NULL
+MATCH (n:Need) WHERE n.county_code IS NULL AND n.village_code IS NOT NULL
 WITH n LIMIT $batch"""
     + DERIVE_NEED_KEYS
     + "RETURN count(*) AS written"
 )
 BACKFILL_BATCH = 20_000
-BACKFILL_SINCE = 5
+BACKFILL_SINCE = 6
 
 
 def _market_indexes() -> tuple[Index, ...]:

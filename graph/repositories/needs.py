@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from neo4j import ManagedTransaction
 
@@ -196,17 +197,17 @@ RETURN n {.*} AS n, coalesce(sum(p.amount), 0.0) AS pledged_total
 
 # Browsing has three shapes, chosen by the caller's scope and the query (measured on the
 # province, 390k needs, 229k open, 2 cores; PROFILE figures):
-# - narrow (every scope a county or below, <= ~2,500 open needs): seek each scope in the
-#   village_code index, filter, sort what is left;
-# - market (one status, every scope a whole city, a whole province, or everything): for each
-#   scope read the composite index led by status, scope code (and category) that hands rows over
-#   in page order (graph/schema.py, MARKET_SORTS) and stop after skip + limit rows, then merge
-#   the scopes' windows. A city's first page reads 22 index entries. The hint is needed: with
-#   one province the planner rates province_code useless and picks the status index (228,568
-#   rows read).
-# - wide (anything else: several statuses, a mix of levels): walk the index of the first sort
-#   key in order and filter as rows pass. This was the market's shape before: a city-wide page
-#   read ~30,000 entries (~145 ms of CPU), fine for officials' occasional lists.
+# - market (one status, every scope a whole county, city or province of one level, or
+#   everything): for each scope read the composite index led by status, scope code (and
+#   category) that hands rows over in page order (graph/schema.py, MARKET_SORTS) and stop after
+#   skip + limit rows, then merge the scopes' windows. A city's first page reads 22 index
+#   entries. The hint is needed: with one province the planner rates province_code useless and
+#   picks the status index (228,568 rows read);
+# - narrow (every scope a county or below, but not one level: towns, villages, a mix): seek each
+#   scope in the village_code index, filter, sort what is left (a town: <= ~500 open needs);
+# - wide (anything else: several statuses, levels above a county mixed): walk the index of the
+#   first sort key in order and filter as rows pass. This was the market's shape before: a
+#   city-wide page read ~30,000 entries (~145 ms of CPU), fine for officials' occasional lists.
 # Sorting by a key lists needs that have it (sorting by amount lists needs with an amount): a
 # composite index holds only nodes with every key, and every shape says the same.
 # Filters switched off by null parameters keep each shape one cached plan.
@@ -223,7 +224,8 @@ _FILTERS = (
     + _OTHER_FILTERS
 )
 
-# A subquery per row keeps the page's order (an aggregation over the page need not).
+# A subquery per row keeps the page's order (an aggregation over the page need not). A page
+# carries the Need model's fields only, not the bookkeeping a node also holds (locks, counters).
 _PAGE_TAIL = """
 CALL {
   WITH n
@@ -231,8 +233,8 @@ CALL {
   RETURN coalesce(sum(p.amount), 0.0) AS pledged_total
 }
 MATCH (v:Region {code: n.village_code})
-RETURN n {.*} AS n, pledged_total, v.name AS village_name
-"""
+RETURN n {__NEED_FIELDS__} AS n, pledged_total, v.name AS village_name
+""".replace("__NEED_FIELDS__", ", ".join(f".{field}" for field in Need.model_fields))
 
 BROWSE_NARROW = (
     """
@@ -280,14 +282,37 @@ CALL {
 WITH n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
     + _PAGE_TAIL
 )
+COUNT_MARKET = (
+    """
+__SCOPES__
+CALL {
+  WITH scope
+  MATCH (n:Need) USING INDEX n:Need(__INDEX_KEYS__)
+  WHERE n.status = $status AND n.__SCOPE_KEY__ = scope__CATEGORY__ AND __PRESENT__"""
+    + _OTHER_FILTERS
+    + """
+  RETURN count(n) AS counted
+}
+RETURN sum(counted) AS total
+"""
+)
 MARKET_LISTED_SCOPES = "UNWIND $scopes AS scope"
 # Everything: each province is a scope (one here; the query finds them, so no round trip).
 MARKET_EVERY_PROVINCE = "MATCH (r:Region {level: 'province'}) WITH r.code AS scope"
 
-# A scope this long or longer is a county or below: few enough needs to sort directly.
-NARROW_PREFIX_LENGTH = 6
+# Scopes this long or longer are a county or below: their pages say how many needs match
+# (counting a county's ≤ ~8,000 open needs from the index costs a few ms; counting a city's
+# 30,000 through filters per page was what made city-wide pages slow).
+COUNTED_PREFIX_LENGTH = 6
 PROVINCE_CODE_LENGTH = 2
 EVERYTHING = ""  # the prefix of every code: admins' scope
+
+
+@dataclass(frozen=True)
+class BrowsePlan:
+    shape: Literal["narrow", "market", "wide"]
+    page: str
+    count: str | None  # None: the page says whether more follow, not how many
 
 
 def _order(keys: Sequence[str], direction: str) -> str:
@@ -312,27 +337,35 @@ def browse_scopes(prefixes: Sequence[str], region_code: str | None) -> list[str]
     return [k for k in kept if k.startswith(region_code)]
 
 
-def browse_query(query: NeedQuery, scopes: Sequence[str]) -> tuple[str, str]:
-    """(shape, Cypher) for a page. Keys and directions come from MARKET_SORTS and scope keys
-    from MARKET_SCOPE_KEYS, never from the client: ORDER BY and index hints cannot be
+def _market_scope(query: NeedQuery, scopes: Sequence[str]) -> tuple[str, str] | None:
+    """(scope key, head of the query) when the market indexes can serve the query: one status,
+    no holder, and every scope a whole county, city or province of one level, or everything."""
+    lengths = {len(s) for s in scopes}
+    if len(query.statuses) != 1 or query.holder_id is not None or len(lengths) != 1:
+        return None
+    if list(scopes) == [EVERYTHING]:
+        return MARKET_SCOPE_KEYS[PROVINCE_CODE_LENGTH], MARKET_EVERY_PROVINCE
+    scope_key = MARKET_SCOPE_KEYS.get(len(scopes[0]))
+    return None if scope_key is None else (scope_key, MARKET_LISTED_SCOPES)
+
+
+def browse_plan(query: NeedQuery, scopes: Sequence[str]) -> BrowsePlan:
+    """The queries for a page and its total. Keys and directions come from MARKET_SORTS and
+    scope keys from MARKET_SCOPE_KEYS, never from the client: ORDER BY and index hints cannot be
     parameters, so this is the one builder of the module."""
     keys, direction = MARKET_SORTS[query.sort]
     order = _order((*keys, "id"), direction)
     present = _present(keys)
-    lengths = {len(s) for s in scopes}
-    if min(lengths) >= NARROW_PREFIX_LENGTH:
-        return "narrow", BROWSE_NARROW.replace("__PRESENT__", present).replace("__ORDER__", order)
-    if len(query.statuses) == 1 and query.holder_id is None and len(lengths) == 1:
-        if list(scopes) == [EVERYTHING]:
-            scope_key: str | None = MARKET_SCOPE_KEYS[PROVINCE_CODE_LENGTH]
-            head = MARKET_EVERY_PROVINCE
-        else:
-            scope_key, head = MARKET_SCOPE_KEYS.get(len(scopes[0])), MARKET_LISTED_SCOPES
-        if scope_key is not None:
-            by_category = query.category is not None
-            index_keys = market_index_keys(scope_key, by_category, query.sort)
-            cypher = (
-                BROWSE_MARKET.replace("__SCOPES__", head)
+    counted = min(len(s) for s in scopes) >= COUNTED_PREFIX_LENGTH
+    market = _market_scope(query, scopes)
+    if market is not None:
+        scope_key, head = market
+        by_category = query.category is not None
+        index_keys = market_index_keys(scope_key, by_category, query.sort)
+
+        def fill(template: str) -> str:
+            return (
+                template.replace("__SCOPES__", head)
                 .replace("__SCOPE_KEY__", scope_key)
                 .replace("__CATEGORY__", " AND n.category = $category" if by_category else "")
                 .replace("__PRESENT__", _present((*keys, "id")))
@@ -340,15 +373,16 @@ def browse_query(query: NeedQuery, scopes: Sequence[str]) -> tuple[str, str]:
                 .replace("__INDEX_ORDER__", _order(index_keys, direction))
                 .replace("__ORDER__", order)
             )
-            return "market", cypher
-    return "wide", BROWSE_WIDE.replace("__FIRST_KEY__", keys[0]).replace(
-        "__PRESENT__", present
-    ).replace("__ORDER__", order)
 
-
-def count_query(query: NeedQuery) -> str:
-    keys, _ = MARKET_SORTS[query.sort]
-    return COUNT_NARROW.replace("__PRESENT__", _present(keys))
+        return BrowsePlan("market", fill(BROWSE_MARKET), fill(COUNT_MARKET) if counted else None)
+    if counted:
+        return BrowsePlan(
+            "narrow",
+            BROWSE_NARROW.replace("__PRESENT__", present).replace("__ORDER__", order),
+            COUNT_NARROW.replace("__PRESENT__", present),
+        )
+    wide = BROWSE_WIDE.replace("__FIRST_KEY__", keys[0]).replace("__PRESENT__", present)
+    return BrowsePlan("wide", wide.replace("__ORDER__", order), None)
 
 
 STALE_CLAIMS = """
@@ -467,7 +501,7 @@ class NeedRepository:
         scopes = browse_scopes(prefixes, query.region_code)
         if not scopes:
             return NeedPage(items=[], total=0, has_more=False)
-        shape, cypher = browse_query(query, scopes)
+        plan = browse_plan(query, scopes)
         params: dict[str, Any] = {
             "statuses": [s.value for s in query.statuses],
             "status": query.statuses[0].value if query.statuses else None,
@@ -481,13 +515,13 @@ class NeedRepository:
         # One row more than the page says whether another page follows.
         limit = query.limit + 1
         rows = self.graph.read(
-            cypher, skip=query.skip, limit=limit, window=query.skip + limit, **params
+            plan.page, skip=query.skip, limit=limit, window=query.skip + limit, **params
         )
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         total: int | None = None
-        if shape == "narrow":
-            total_row = self.graph.read_one(count_query(query), **params)
+        if plan.count is not None:
+            total_row = self.graph.read_one(plan.count, **params)
             total = int(total_row["total"]) if total_row else 0
         items = [
             BrowsedNeed(

@@ -24,7 +24,7 @@ from graph.client import GraphClient
 from graph.models import Household, Income, Need, Region
 from graph.pii import PiiVault
 from graph.repositories import HouseholdRepository, NeedRepository, RegionRepository
-from graph.repositories.needs import browse_query, browse_scopes, need_row
+from graph.repositories.needs import browse_plan, browse_scopes, need_row
 from graph.schema import MARKET_SORTS, apply_schema
 from tests.conftest import wipe
 
@@ -115,15 +115,20 @@ def _expected(needs: list[Need], query: NeedQuery, prefixes: list[str]) -> list[
     return [n.id for n in sorted(chosen, key=key, reverse=direction == "DESC")]
 
 
-def _paged(repo: NeedRepository, query: NeedQuery, prefixes: list[str]) -> list[str]:
+def _paged(
+    repo: NeedRepository, query: NeedQuery, prefixes: list[str]
+) -> tuple[list[str], set[int | None]]:
+    """Every page's needs in order, and the totals the pages reported."""
     seen: list[str] = []
+    totals: set[int | None] = set()
     skip = 0
     while True:
         page = repo.browse(query.model_copy(update={"skip": skip, "limit": PAGE}), prefixes)
         seen += [item.need.id for item in page.items]
+        totals.add(page.total)
         assert len(page.items) <= PAGE
         if not page.has_more:
-            return seen
+            return seen, totals
         assert len(page.items) == PAGE
         skip += PAGE
 
@@ -135,8 +140,11 @@ CASES = [
     ([""], {}, "market"),
     (["4402", "440223"], {}, "market"),  # the county lies inside the city: one scope
     ([""], {"region_code": "4403"}, "market"),
-    (["440223"], {}, "narrow"),
-    (["4402"], {"region_code": "440224"}, "narrow"),
+    (["440223"], {}, "market"),
+    (["440223", "440301"], {}, "market"),
+    (["4402"], {"region_code": "440224"}, "market"),
+    (["440223101"], {}, "narrow"),  # a town
+    (["440224", "440301103"], {}, "narrow"),  # a county and a town elsewhere
     (["4403", "440223"], {}, "wide"),  # a city and a county of another city
     (["4402"], {"statuses": (NeedStatus.OPEN, NeedStatus.CLAIMED)}, "wide"),
 ]
@@ -155,10 +163,14 @@ def test_every_shape_pages_through_the_needs_in_sorted_order(
     sort: str,
 ) -> None:
     query = NeedQuery.model_validate({"category": category, "sort": sort, **extra})
-    assert browse_query(query, browse_scopes(prefixes, query.region_code))[0] == shape
+    assert browse_plan(query, browse_scopes(prefixes, query.region_code)).shape == shape
     expected = _expected(stocked, query, prefixes)
     assert len(expected) > PAGE  # more than one page, so paging is exercised
-    assert _paged(NeedRepository(graph), query, prefixes) == expected
+    listed, totals = _paged(NeedRepository(graph), query, prefixes)
+    assert listed == expected
+    # A county or below is counted; wider scopes only say whether more pages follow.
+    counted = min(len(s) for s in browse_scopes(prefixes, query.region_code)) >= 6
+    assert totals == ({len(expected)} if counted else {None})
 
 
 def test_a_region_outside_the_scope_lists_nothing(stocked: list[Need], graph: GraphClient) -> None:
