@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from bangfu.vocabulary import (
+    HelperKind,
     HouseholdStatus,
     NeedCategory,
     NeedKind,
@@ -21,9 +22,14 @@ from bangfu.vocabulary import (
 )
 from graph.claims import NeedQuery
 from graph.client import GraphClient
-from graph.models import Household, Income, Need, Region
+from graph.models import Helper, Household, Income, Need, Region
 from graph.pii import PiiVault
-from graph.repositories import HouseholdRepository, NeedRepository, RegionRepository
+from graph.repositories import (
+    HelperRepository,
+    HouseholdRepository,
+    NeedRepository,
+    RegionRepository,
+)
 from graph.repositories.needs import browse_plan, browse_scopes, need_row
 from graph.schema import MARKET_SORTS, apply_schema
 from tests.conftest import wipe
@@ -31,7 +37,8 @@ from tests.conftest import wipe
 # Two cities of province 44; 4402 has two counties, 4403 one; a town and a village each.
 VILLAGES = ("440223101001", "440223101002", "440224102003", "440301103004")
 CATEGORIES = (NeedCategory.JOB, NeedCategory.TUITION, NeedCategory.WATER)
-STATUSES = (NeedStatus.OPEN, NeedStatus.OPEN, NeedStatus.OPEN, NeedStatus.CLAIMED)
+STATUSES = (NeedStatus.OPEN, NeedStatus.OPEN, NeedStatus.CLAIMED, NeedStatus.CLAIMED)
+HOLDERS = ("C1", "C2")
 PAGE = 7
 
 
@@ -54,6 +61,19 @@ def stocked(graph: GraphClient, vault: PiiVault) -> list[Need]:
     apply_schema(graph)
     RegionRepository(graph).save_rows([r.model_dump(mode="json") for r in _regions()])
     households = HouseholdRepository(graph, vault)
+    for helper_id in HOLDERS:
+        HelperRepository(graph).save(
+            Helper(
+                id=helper_id,
+                kind=HelperKind.CHARITY,
+                name=f"慈善会{helper_id}",
+                description="测试",
+                capabilities=CATEGORIES,
+                service_regions=("44",),
+                capacity=1000,
+                home_region_code="44",
+            )
+        )
     rng = random.Random(7)
     needs: list[Need] = []
     for v, village in enumerate(VILLAGES):
@@ -69,20 +89,24 @@ def stocked(graph: GraphClient, vault: PiiVault) -> list[Need]:
                 registered_year=2016,
             )
         )
-        for i in range(40):
+        for i in range(60):
+            # Categories and statuses cycle, so every village has 10 open needs of each category
+            # (more than a page); the rest is random.
+            status = STATUSES[(i // len(CATEGORIES)) % len(STATUSES)]
             needs.append(
                 Need(
                     id=f"N{v}-{i:02d}",
                     household_id=f"H{v}",
                     village_code=village,
-                    category=rng.choice(CATEGORIES),
+                    category=CATEGORIES[i % len(CATEGORIES)],
                     kind=NeedKind.SERVICE,
                     title="需求",
                     text="说明",
                     amount=float(rng.choice((0, 500, 500, 2000, 8000))),
                     urgency=rng.choice(tuple(Urgency)),
-                    status=rng.choice(STATUSES),
-                    # Six dates for 160 needs: ties everywhere.
+                    status=status,
+                    claimed_by=rng.choice(HOLDERS) if status is NeedStatus.CLAIMED else None,
+                    # Six dates for 240 needs: ties everywhere.
                     created_at=date(2026, 3, 1) + timedelta(days=rng.randrange(6)),
                 )
             )
@@ -110,6 +134,7 @@ def _expected(needs: list[Need], query: NeedQuery, prefixes: list[str]) -> list[
         for n in needs
         if n.status in query.statuses
         and (query.category is None or n.category == query.category)
+        and (query.holder_id is None or n.claimed_by == query.holder_id)
         and any(n.village_code.startswith(s) for s in scopes)
     ]
     return [n.id for n in sorted(chosen, key=key, reverse=direction == "DESC")]
@@ -147,6 +172,8 @@ CASES = [
     (["440224", "440301103"], {}, "narrow"),  # a county and a town elsewhere
     (["4403", "440223"], {}, "wide"),  # a city and a county of another city
     (["4402"], {"statuses": (NeedStatus.OPEN, NeedStatus.CLAIMED)}, "wide"),
+    (["44"], {"statuses": (NeedStatus.CLAIMED,), "holder_id": "C1"}, "holder"),
+    (["4402", "440301"], {"statuses": (NeedStatus.CLAIMED,), "holder_id": "C2"}, "holder"),
 ]
 
 
@@ -168,8 +195,10 @@ def test_every_shape_pages_through_the_needs_in_sorted_order(
     assert len(expected) > PAGE  # more than one page, so paging is exercised
     listed, totals = _paged(NeedRepository(graph), query, prefixes)
     assert listed == expected
-    # A county or below is counted; wider scopes only say whether more pages follow.
-    counted = min(len(s) for s in browse_scopes(prefixes, query.region_code)) >= 6
+    # A county or below and a holder's own needs are counted; wider scopes only say whether
+    # more pages follow.
+    scopes = browse_scopes(prefixes, query.region_code)
+    counted = shape == "holder" or min(len(s) for s in scopes) >= 6
     assert totals == ({len(expected)} if counted else {None})
 
 
