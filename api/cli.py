@@ -13,7 +13,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 
 from api.audit import AuditTrail
-from api.imports import VALIDATE_TASK, ImportService
+from api.imports import ImportService
 from api.users import UserService, demo_password
 from bangfu.access import Role
 from bangfu.errors import BangfuError, InvalidInputError
@@ -33,7 +33,7 @@ from graph.synthetic import Scale
 from matching.needs import NeedService
 from verification.jobs import create_cross_check_job
 from verification.report import error_rates
-from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 from workers.imports import build_import_job
 from workers.jobs import (
     create_project_scan_job,
@@ -162,7 +162,7 @@ def jobs_stats(
 ) -> None:
     """Recompute the per-village statistics in the background (a worker must be running)."""
     job = create_region_stats_job(JobRepository(get_graph()), created_by="cli", region=region)
-    celery_app.send_task("bangfu.stats.plan", args=[job.id])
+    start_job(job.id, job.kind)
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
@@ -176,7 +176,7 @@ def jobs_risk(
     job = create_risk_scoring_job(
         JobRepository(get_graph()), "cli", period, region, only_unscored=only_unscored
     )
-    celery_app.send_task("bangfu.risk.plan", args=[job.id])
+    start_job(job.id, job.kind)
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
@@ -191,7 +191,7 @@ def jobs_projects(
     be running); `GET /api/v1/projects/anomalies?stored=true` reads them."""
     day = date.fromisoformat(as_of) if as_of else date.today()
     job = create_project_scan_job(JobRepository(get_graph()), "cli", day, region=region)
-    celery_app.send_task("bangfu.projects.scan", args=[job.id])
+    start_job(job.id, job.kind)
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
@@ -213,7 +213,7 @@ def checks_run(
     adds no duplicate findings."""
     day = date.fromisoformat(as_of) if as_of else None
     job = create_cross_check_job(JobRepository(get_graph()), "cli", region, as_of=day)
-    celery_app.send_task("bangfu.checks.run", args=[job.id])
+    start_job(job.id, job.kind)
     typer.echo(f"job {job.id} queued: follow it with `bangfu jobs show {job.id}`")
 
 
@@ -553,7 +553,7 @@ def import_file(
     if now:
         build_import_job(get_graph()).run_now(job.id)
     else:
-        celery_app.send_task(VALIDATE_TASK, args=[job.id])
+        start_job(job.id, job.kind)
         if not wait:
             typer.echo(f"import {job.id} queued: follow it with `bangfu jobs show {job.id}`")
             return

@@ -30,10 +30,9 @@ from graph.models import (
 from graph.repositories.audit import AuditRepository
 from graph.repositories.imports import ImportRepository
 from graph.repositories.jobs import JobRepository
-from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 from workers.imports import IMPORT, create_import_job
 
-VALIDATE_TASK = "bangfu.imports.validate"
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -149,7 +148,7 @@ class ImportService:
             good_rows_only=good_rows_only,
             request_id=request_id,
         )
-        celery_app.send_task(VALIDATE_TASK, args=[job.id])
+        start_job(job.id, job.kind)  # the job record has committed
         return job
 
     # --- reading ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from graph.models import Job, RegionStats
 from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from matching.needs import Caller
-from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 from workers.jobs import RISK_SCORING, create_region_stats_job, create_risk_scoring_job
 
 
@@ -27,10 +27,10 @@ class JobService:
             job = create_risk_scoring_job(
                 self.jobs, principal.user_id, period or str(date.today().year), region
             )
-            celery_app.send_task("bangfu.risk.plan", args=[job.id])
+            start_job(job.id, job.kind)  # the job record has committed
             return job
         job = create_region_stats_job(self.jobs, created_by=principal.user_id, region=region)
-        celery_app.send_task("bangfu.stats.plan", args=[job.id])
+        start_job(job.id, job.kind)
         return job
 
     def get(self, principal: Principal, job_id: str) -> Job:

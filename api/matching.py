@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends
+from kombu.exceptions import OperationalError
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Graph
 from api.views import CONTACT_NOTE_EN, CONTACT_NOTE_ZH, scrub
-from bangfu.errors import BangfuError
+from bangfu.errors import BangfuError, ServiceUnavailableError
 from bangfu.settings import get_settings
 from bangfu.vocabulary import label_zh
 from graph.models import AuditEntry, Job
@@ -38,22 +39,33 @@ from matching.service import (
     NeedRecommendation,
 )
 from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 from workers.jobs import create_acceptance_job
 from workers.shown import shown_buffer
 
 
 def matching_service(graph: Graph) -> MatchingService:
+    repo = MatchingRepository(graph)
+
+    def compute_in_worker(proposal_id: str) -> None:
+        # Sent after the proposal was stored. With the broker unreachable it is marked failed at
+        # once (not left 'computing' for ever) and the official is told to try again.
+        try:
+            celery_app.send_task("bangfu.matching.propose", args=[proposal_id])
+        except OperationalError:
+            repo.fail_proposal(proposal_id)
+            raise ServiceUnavailableError(
+                "the task queue is unreachable: the proposal was not computed; try again later",
+                message_zh="任务队列暂不可用，分配方案未能计算，请稍后重试",
+            ) from None
+
     return MatchingService(
-        MatchingRepository(graph),
+        repo,
         get_settings().matching,
         AuditRepository(graph),
         on_shown=shown_buffer().push,
-        on_proposal_queued=_compute_in_worker,
+        on_proposal_queued=compute_in_worker,
     )
-
-
-def _compute_in_worker(proposal_id: str) -> None:
-    celery_app.send_task("bangfu.matching.propose", args=[proposal_id])  # after it was stored
 
 
 Matching = Annotated[MatchingService, Depends(matching_service)]
@@ -91,7 +103,7 @@ class AcceptanceService:
                 request_id=caller.request_id,
             )
         )
-        celery_app.send_task("bangfu.matching.accept_plan", args=[job.id])  # after commit
+        start_job(job.id, job.kind)  # after commit
         return job
 
 

@@ -30,9 +30,8 @@ from verification.report import ErrorRateReport
 from verification.resolution import Resolution
 from verification.service import Actor, VerificationService
 from verification.sources import SOURCE_ZH
-from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 
-RUN_TASK = "bangfu.checks.run"
 # Check dates the rules can work with (school years, the income line's table).
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
@@ -135,7 +134,7 @@ class VerificationTasks:
         job = self.service.create_job(
             actor_of(caller), body.region, body.as_of, body.villages_per_chunk
         )
-        celery_app.send_task(RUN_TASK, args=[job.id])  # the job record has committed
+        start_job(job.id, job.kind)  # the job record has committed
         return job
 
     def list(self, caller: Caller, query: FindingQuery, page: int, size: int) -> TaskPageView:

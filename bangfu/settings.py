@@ -118,6 +118,10 @@ class WorkerSettings(BaseSettings):
     # every redelivery for 5 minutes in a test run. Restoring takes well under a second; a
     # second restorer after the expiry at worst delivers a message twice, which tasks tolerate.
     unacked_mutex_expire_s: int = Field(default=30, gt=0)
+    # A job still 'queued' this long after it was recorded never got its first task to the
+    # broker (it was down when the request sent it): bangfu.jobs.resend sends it again. As long
+    # as the visibility timeout, after which the broker redelivers a message anyway.
+    queued_job_resend_s: int = Field(default=900, ge=0)
 
 
 # Monitoring line (防止返贫监测线), yuan of per-capita net income per year, by province code. 2021's

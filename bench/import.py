@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.imports import VALIDATE_TASK, ImportService  # noqa: E402
+from api.imports import ImportService  # noqa: E402
 from bangfu.settings import get_settings  # noqa: E402
 from graph.client import get_graph  # noqa: E402
 from graph.ingest.schemas import SOURCES  # noqa: E402
@@ -52,6 +52,7 @@ from graph.schema import apply_schema  # noqa: E402
 from graph.seeding import seed_graph  # noqa: E402
 from graph.synthetic import Scale  # noqa: E402
 from workers.celery_app import app as celery_app  # noqa: E402
+from workers.dispatch import start_job  # noqa: E402
 
 WIPE = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 RESULT = ROOT / "bench" / "results" / "import.json"
@@ -192,7 +193,7 @@ def main() -> None:
             file_name=path.name,
             good_rows_only=False,
         )
-        celery_app.send_task(VALIDATE_TASK, args=[job.id])
+        start_job(job.id, job.kind)
         stored_s = time.perf_counter() - started
         validated_s = None
         cpu_at_validated = (0.0, 0.0)

@@ -48,6 +48,8 @@ app.conf.update(
             "task": "bangfu.matching.learn",
             "schedule": crontab(hour=4, minute=30, day_of_week="sunday"),
         },
+        # Jobs recorded while the broker was down (workers/dispatch.py).
+        "jobs-resend": {"task": "bangfu.jobs.resend", "schedule": crontab(minute="*/10")},
         # After the statistics: the project checks, county by county, flags stored per county.
         "project-scan": {
             "task": "bangfu.projects.scan",

@@ -4,7 +4,7 @@ job record."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from celery import Task
@@ -24,6 +24,7 @@ from matching.service import MatchingService
 from ml.pipeline import scoring_service
 from verification.jobs import CrossCheckJob
 from workers.celery_app import app
+from workers.dispatch import FIRST_TASKS, start_job
 from workers.imports import build_import_job
 from workers.jobs import (
     AssignmentAcceptanceJob,
@@ -300,3 +301,17 @@ def run_cross_check(job_id: str) -> int:
 @app.task(name="bangfu.checks.chunk", base=JobTask, **RETRY)
 def cross_check_chunk(job_id: str, no: int) -> str:
     return _cross_check_job().run_chunk(job_id, no)
+
+
+@app.task(name="bangfu.jobs.resend", **RETRY)
+def resend_queued_jobs(older_than_s: int | None = None) -> list[str]:
+    """Send again the first task of every job still queued after `older_than_s` seconds (by
+    default WorkerSettings.queued_job_resend_s): its message never reached the broker
+    (workers/dispatch.py). Returns the ids of the jobs sent."""
+    age = get_settings().workers.queued_job_resend_s if older_than_s is None else older_than_s
+    cutoff = datetime.now(UTC) - timedelta(seconds=age)
+    return [
+        job.id
+        for job in JobRepository(get_graph()).queued_before(cutoff)
+        if job.kind in FIRST_TASKS and start_job(job.id, job.kind)
+    ]

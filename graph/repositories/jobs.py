@@ -28,6 +28,12 @@ RETURN j {.*} AS j
 
 GET_JOB = "MATCH (j:Job {id: $id}) RETURN j {.*} AS j"
 
+# Jobs whose first task never started: their message may never have reached the broker.
+QUEUED_BEFORE = """
+MATCH (j:Job {state: 'queued'}) WHERE j.created_at < $before
+RETURN j {.*} AS j ORDER BY j.created_at, j.id LIMIT $limit
+"""
+
 # Planning is idempotent: a re-delivered plan task finds the chunks already there.
 PLAN_CHUNKS = """
 MATCH (j:Job {id: $id})
@@ -179,6 +185,9 @@ class JobRepository:
             return True
 
         return self.graph.run_write(work)
+
+    def queued_before(self, before: datetime, limit: int = 1000) -> list[Job]:
+        return [_job(r["j"]) for r in self.graph.read(QUEUED_BEFORE, before=before, limit=limit)]
 
     def fail(self, job_id: str, error: str) -> None:
         self.graph.write(FAIL_JOB, id=job_id, error=error[:500], now=_now())

@@ -1,15 +1,18 @@
 """Workers against the real Redis and Neo4j with a real Celery worker process: a chunked job
 runs to the end, a worker killed with SIGKILL again and again still leaves every chunk applied
-exactly once, and a chunk that keeps dying is set aside instead of looping."""
+exactly once, a chunk that keeps dying is set aside instead of looping, and a job recorded
+while the broker was down is sent by the sweep once it is back."""
 
 from __future__ import annotations
 
 import random
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery import Celery
 
 from bangfu.settings import get_settings
 from graph.client import GraphClient
@@ -22,7 +25,9 @@ from graph.seeding import seed_graph
 from graph.synthetic import Scale
 from tests.integration.celery_worker import Worker, wait_for_job
 from workers.celery_app import app as celery_app
+from workers.dispatch import start_job
 from workers.jobs import RegionStatsJob, create_region_stats_job
+from workers.tasks import resend_queued_jobs
 
 
 @pytest.fixture
@@ -114,3 +119,26 @@ def test_a_chunk_that_keeps_dying_is_set_aside(county: GraphClient) -> None:
     # The other chunks still run, once.
     assert runner.run_chunk(job.id, 1) == "applied"
     assert runner.run_chunk(job.id, 1) == "already done"
+
+
+def test_a_job_recorded_while_the_broker_was_down_is_sent_by_the_sweep(
+    empty_graph: GraphClient, vault: PiiVault, worker: Worker
+) -> None:
+    seed_graph(empty_graph, vault, Scale.VILLAGE, seed=3)
+    jobs = JobRepository(empty_graph)
+    with socket.socket() as probe:  # a port nothing listens on: the broker is down
+        probe.bind(("127.0.0.1", 0))
+        down = Celery("down", broker=f"redis://127.0.0.1:{probe.getsockname()[1]}/0")
+    job = create_region_stats_job(jobs, created_by="test")
+    assert start_job(job.id, job.kind, app=down) is False  # not sent, and no error raised
+    assert jobs.get(job.id).state is JobState.QUEUED
+    # Too young to be taken for lost: the sweep with its default age leaves it alone.
+    assert resend_queued_jobs.run() == []
+
+    worker.start()
+    celery_app.send_task("bangfu.jobs.resend", kwargs={"older_than_s": 0})
+    wait_for_job(jobs, job.id, timeout_s=120)
+    done = jobs.get(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert done.rows_done == len(RegionStatsRepository(empty_graph).village_codes())
+    assert resend_queued_jobs.run(older_than_s=0) == []  # nothing queued is left to send
