@@ -332,6 +332,19 @@ class BrowsePlan:
     page: str
     count: str | None  # None: the page says whether more follow, not how many
 
+    @property
+    def counted_page(self) -> str:
+        """The page and its total in one query (one round trip, not two: a county-wide page
+        spent a quarter of its API time on the second): one row, the total and the page's rows
+        in order, [] past the last page."""
+        if self.count is None:
+            raise ValueError("an uncounted plan has no total")
+        return (
+            f"CALL {{{self.count}}}\nOPTIONAL CALL {{{self.page}}}\n"
+            "RETURN total, collect(CASE WHEN n IS NULL THEN null ELSE "
+            "{n: n, pledged_total: pledged_total, village_name: village_name} END) AS rows\n"
+        )
+
 
 def _order(keys: Sequence[str], direction: str) -> str:
     return ", ".join(f"n.{key} {direction}" for key in keys)
@@ -538,15 +551,15 @@ class NeedRepository:
         }
         # One row more than the page says whether another page follows.
         limit = query.limit + 1
-        rows = self.graph.read(
-            plan.page, skip=query.skip, limit=limit, window=query.skip + limit, **params
-        )
+        paging = {"skip": query.skip, "limit": limit, "window": query.skip + limit}
+        total: int | None = None
+        if plan.count is None:
+            rows = self.graph.read(plan.page, **paging, **params)
+        else:
+            counted = self.graph.read(plan.counted_page, **paging, **params)
+            total, rows = int(counted[0]["total"]), counted[0]["rows"]
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
-        total: int | None = None
-        if plan.count is not None:
-            total_row = self.graph.read_one(plan.count, **params)
-            total = int(total_row["total"]) if total_row else 0
         items = [
             BrowsedNeed(
                 need=need_from_row(r["n"]),

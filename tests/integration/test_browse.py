@@ -215,3 +215,12 @@ def test_a_claimed_need_leaves_the_market_page(stocked: list[Need], graph: Graph
         assert first.id not in [i.need.id for i in repo.browse(NeedQuery(), ["4402"]).items]
     finally:
         repo.save(first)
+
+
+def test_a_counted_page_past_the_end_is_empty_and_keeps_its_total(
+    stocked: list[Need], graph: GraphClient
+) -> None:
+    query = NeedQuery(skip=10_000)
+    page = NeedRepository(graph).browse(query, ["440223"])
+    assert page.items == [] and page.has_more is False
+    assert page.total == len(_expected(stocked, query, ["440223"]))
