@@ -245,7 +245,8 @@ def serve(workers: int, app: str) -> Iterator[tuple[str, subprocess.Popen[bytes]
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
+                "api.serve",
+                "--app",
                 app,
                 "--host",
                 "127.0.0.1",
@@ -265,8 +266,8 @@ def serve(workers: int, app: str) -> Iterator[tuple[str, subprocess.Popen[bytes]
     url = f"http://127.0.0.1:{port}"
     try:
         # Generous: two workers importing the app on a busy 2-core machine take a while. A
-        # worker that fails to import is restarted by uvicorn's manager, which stays up: the
-        # log tail says why.
+        # worker that fails to import is restarted by api.serve, which stays up: the log tail
+        # says why.
         deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
@@ -405,9 +406,11 @@ def check_pages(url: str, bearer: str) -> dict[str, Any]:
             items = body["items"]
             dates = [item["created_at"] for item in items]
             # A page is full unless it is the last or past it (a county's category may hold
-            # fewer than 10 pages); page 1 is never empty.
-            full = len(items) == 20 or (page > 1 and not body["has_more"])
-            if (page == 1 and not items) or not full or dates != sorted(dates, reverse=True):
+            # fewer than 10 pages, and claim runs take needs out); page 1 of all categories is
+            # never empty.
+            full = len(items) == 20 or not body["has_more"]
+            empty = page == 1 and not category and not items
+            if empty or not full or dates != sorted(dates, reverse=True):
                 raise SystemExit(f"page {page} of {category or 'all'}: not full, newest first")
             if category and {item["category"] for item in items} - {category}:
                 raise SystemExit(f"page {page} of {category}: needs of other categories")
@@ -533,7 +536,10 @@ def main() -> None:
             print("browsing as admin (everything) ...")
             result["browse_admin"] = browse(load, url, tokens["admin"], process.pid)
             print(json.dumps(result["browse_admin"]))
-        if "claim" in scenarios:
+        if "claim" in scenarios and not targets:
+            print("no open service or in-kind needs left to claim: run with --fresh")
+            result["claim"] = {"skipped": "no open service or in-kind needs left (--fresh)"}
+        elif "claim" in scenarios:
             print(f"claiming ({len(targets):,} open service and in-kind needs to take) ...")
             tokens_of_claimers = [tokens[n] for n in claimers]
             result["claim"] = claim(load, url, targets, tokens_of_claimers, process.pid)
