@@ -268,7 +268,8 @@ WITH n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
     + _PAGE_TAIL
 )
 
-BROWSE_MARKET = (
+# Per scope, the needs of one status (and category) from the composite index.
+_MARKET_MATCH = (
     """
 __SCOPES__
 CALL {
@@ -276,6 +277,10 @@ CALL {
   MATCH (n:Need) USING INDEX n:Need(__INDEX_KEYS__)
   WHERE n.status = $status AND n.__SCOPE_KEY__ = scope__CATEGORY__ AND __PRESENT__"""
     + _OTHER_FILTERS
+)
+
+BROWSE_MARKET = (
+    _MARKET_MATCH
     + """
   WITH n ORDER BY __INDEX_ORDER__ LIMIT $window
   RETURN n
@@ -301,13 +306,7 @@ WITH n ORDER BY __ORDER__ SKIP $skip LIMIT $limit"""
 COUNT_HOLDER = _HOLDER_MATCH + _FILTERS + "RETURN count(n) AS total\n"
 
 COUNT_MARKET = (
-    """
-__SCOPES__
-CALL {
-  WITH scope
-  MATCH (n:Need) USING INDEX n:Need(__INDEX_KEYS__)
-  WHERE n.status = $status AND n.__SCOPE_KEY__ = scope__CATEGORY__ AND __PRESENT__"""
-    + _OTHER_FILTERS
+    _MARKET_MATCH
     + """
   RETURN count(n) AS counted
 }
