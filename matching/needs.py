@@ -47,6 +47,13 @@ class Caller(BaseModel):
     request_id: str | None = None
 
 
+# A holder's own needs: claimed until the field worker confirms them.
+HELD_STATUSES = (
+    NeedStatus.CLAIMED,
+    NeedStatus.IN_PROGRESS,
+    NeedStatus.FULFILLED,
+    NeedStatus.CONFIRMED,
+)
 SYSTEM_CALLER = Caller(principal=SYSTEM, prefixes=("",), request_id=None)
 
 
@@ -130,6 +137,13 @@ class NeedService:
     # --- reads -----------------------------------------------------------------------------
 
     def browse(self, caller: Caller, query: NeedQuery) -> NeedPage:
+        return self.needs.browse(query, caller.prefixes)
+
+    def held(self, caller: Caller, skip: int, limit: int) -> NeedPage:
+        """The needs the caller's organisation holds, from claim to confirmation."""
+        query = NeedQuery(
+            statuses=HELD_STATUSES, holder_id=caller.principal.helper_id, skip=skip, limit=limit
+        )
         return self.needs.browse(query, caller.prefixes)
 
     def get(self, caller: Caller, need_id: str) -> tuple[Need, float]:

@@ -18,6 +18,7 @@ from bangfu.vocabulary import (
     NeedStatus,
     Urgency,
 )
+from graph.claims import NeedQuery
 
 REGION_PATTERN = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
 PAGE_SIZE = 20
@@ -51,6 +52,19 @@ class NeedFilter(Filter):
     region: RegionCode = None
     q: Annotated[str | None, Field(min_length=1, max_length=50)] = None
     sort: Literal["newest", "oldest", "urgency", "amount"] = "newest"
+
+    def query(self, statuses: tuple[NeedStatus, ...]) -> NeedQuery:
+        """This page of needs in `statuses`, filtered and sorted as asked."""
+        return NeedQuery(
+            statuses=statuses,
+            category=self.category,
+            urgency=self.urgency,
+            region_code=self.region,
+            text=self.q,
+            sort=self.sort,
+            skip=self.skip,
+            limit=PAGE_SIZE,
+        )
 
 
 class HouseholdFilter(Filter):

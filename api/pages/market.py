@@ -22,7 +22,6 @@ from api.policy import Action
 from api.routes.needs import PledgeIn, Reason
 from api.views import CardPage, NeedCard
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
-from graph.claims import NeedQuery
 from matching.lifecycle import NeedAction
 from matching.needs import Caller
 
@@ -65,15 +64,7 @@ def market(
     needs: Needs,
     filters: Annotated[NeedFilter, Query()],
 ) -> Response:
-    query = NeedQuery(
-        category=filters.category,
-        urgency=filters.urgency,
-        region_code=filters.region,
-        text=filters.q,
-        sort=filters.sort,
-        skip=filters.skip,
-        limit=PAGE_SIZE,
-    )
+    query = filters.query((NeedStatus.OPEN,))
     page = CardPage.of(needs.browse(caller, query), filters.page, PAGE_SIZE)
     context = {"page": page, "filters": filters, **_choices()}
     return render(request, "market.html", context)
@@ -83,18 +74,7 @@ def market(
 def my_claims(
     request: Request, caller: Holder, needs: Needs, page: Annotated[int, Query(ge=1, le=10_000)] = 1
 ) -> Response:
-    query = NeedQuery(
-        statuses=(
-            NeedStatus.CLAIMED,
-            NeedStatus.IN_PROGRESS,
-            NeedStatus.FULFILLED,
-            NeedStatus.CONFIRMED,
-        ),
-        holder_id=caller.principal.helper_id,
-        skip=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
-    cards = CardPage.of(needs.browse(caller, query), page, PAGE_SIZE)
+    cards = CardPage.of(needs.held(caller, (page - 1) * PAGE_SIZE, PAGE_SIZE), page, PAGE_SIZE)
     return render(request, "claims.html", {"page": cards})
 
 

@@ -32,7 +32,6 @@ from bangfu.vocabulary import (
     Sex,
     Urgency,
 )
-from graph.claims import NeedQuery
 from matching.lifecycle import NeedAction
 from matching.needs import Caller, NeedDraft
 
@@ -111,16 +110,7 @@ def create_need(
 def region_needs(
     request: Request, caller: Reader, needs: Needs, filters: Annotated[NeedFilter, Query()]
 ) -> Response:
-    query = NeedQuery(
-        statuses=(filters.status,) if filters.status else tuple(NeedStatus),
-        category=filters.category,
-        urgency=filters.urgency,
-        region_code=filters.region,
-        text=filters.q,
-        sort=filters.sort,
-        skip=filters.skip,
-        limit=PAGE_SIZE,
-    )
+    query = filters.query((filters.status,) if filters.status else tuple(NeedStatus))
     page = RecordPage.of(needs.browse(caller, query), filters.page, PAGE_SIZE)
     context = {
         "page": page,

@@ -89,19 +89,8 @@ def browse_market(
 
 @router.get("/market/claims", response_model=CardPage)
 def my_claims(caller: Holder, needs: Needs, page: Pagination) -> CardPage:
-    """Needs the caller's organisation holds or has pledged to."""
-    query = NeedQuery(
-        statuses=(
-            NeedStatus.CLAIMED,
-            NeedStatus.IN_PROGRESS,
-            NeedStatus.FULFILLED,
-            NeedStatus.CONFIRMED,
-        ),
-        holder_id=caller.principal.helper_id,
-        skip=page.skip,
-        limit=page.page_size,
-    )
-    return CardPage.of(needs.browse(caller, query), page.page, page.page_size)
+    """Needs the caller's organisation holds, from claim to confirmation."""
+    return CardPage.of(needs.held(caller, page.skip, page.page_size), page.page, page.page_size)
 
 
 @router.get("/market/needs/{need_id}", response_model=NeedCard)
