@@ -313,7 +313,7 @@ COUNT_MARKET = (
 RETURN sum(counted) AS total
 """
 )
-MARKET_LISTED_SCOPES = "UNWIND $scopes AS scope"
+MARKET_LISTED_SCOPES = "UNWIND $prefixes AS scope"
 # Everything: each province is a scope (one here; the query finds them, so no round trip).
 MARKET_EVERY_PROVINCE = "MATCH (r:Region {level: 'province'}) WITH r.code AS scope"
 
@@ -542,7 +542,6 @@ class NeedRepository:
             "statuses": [s.value for s in query.statuses],
             "status": query.statuses[0].value if query.statuses else None,
             "prefixes": scopes,
-            "scopes": scopes,
             "category": query.category,
             "urgency": query.urgency,
             "text": query.text,
