@@ -118,10 +118,19 @@ class WorkerSettings(BaseSettings):
     # every redelivery for 5 minutes in a test run. Restoring takes well under a second; a
     # second restorer after the expiry at worst delivers a message twice, which tasks tolerate.
     unacked_mutex_expire_s: int = Field(default=30, gt=0)
+    # Kombu 5.7 scans for unacknowledged messages past their visibility timeout on every Nth
+    # sweep (10 s apart): 10 gives a scan every 100 s, which is plenty beside a 900 s timeout.
+    # Tests set 1, so that a killed worker's message comes back within seconds.
+    unacked_restore_throttle: int = Field(default=10, ge=1)
     # A job still 'queued' this long after it was recorded never got its first task to the
     # broker (it was down when the request sent it): bangfu.jobs.resend sends it again. As long
     # as the visibility timeout, after which the broker redelivers a message anyway.
     queued_job_resend_s: int = Field(default=900, ge=0)
+    # A job 'running' with no delivery and no chunk done for this long lost a message the
+    # broker cannot redeliver (workers/dispatch.py): bangfu.jobs.resend sends its first task
+    # again, which enqueues the chunks still pending. Chunks take seconds; a duplicate of a
+    # chunk still queued behind other work is a no-op when it arrives.
+    stalled_job_resend_s: int = Field(default=900, ge=0)
 
 
 # Monitoring line (防止返贫监测线), yuan of per-capita net income per year, by province code. 2021's

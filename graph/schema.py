@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,8 @@ INDEXES = (
     Index("cadre_village_code", Label.CADRE, "village_code"),
     Index("project_county_code", Label.PROJECT, "county_code"),
     Index("job_chunk_job_id", Label.JOB_CHUNK, "job_id"),
+    # bangfu.jobs.resend looks for queued and running jobs every 10 minutes among all of them.
+    Index("job_state", Label.JOB, "state"),
     # Auditors look events up by subject, by actor and by time (api/routes/audit.py).
     Index("audit_event_subject_id", Label.AUDIT_EVENT, "subject_id"),
     Index("audit_event_actor_id", Label.AUDIT_EVENT, "actor_id"),

@@ -20,6 +20,7 @@ app.conf.update(
     broker_transport_options={
         "visibility_timeout": _settings.workers.visibility_timeout_s,
         "unacked_mutex_expire": _settings.workers.unacked_mutex_expire_s,
+        "unacked_restore_throttle": _settings.workers.unacked_restore_throttle,
     },
     broker_connection_retry_on_startup=True,
     task_serializer="json",
@@ -48,7 +49,8 @@ app.conf.update(
             "task": "bangfu.matching.learn",
             "schedule": crontab(hour=4, minute=30, day_of_week="sunday"),
         },
-        # Jobs recorded while the broker was down (workers/dispatch.py).
+        # Jobs recorded while the broker was down, and running jobs that lost a message
+        # (workers/dispatch.py).
         "jobs-resend": {"task": "bangfu.jobs.resend", "schedule": crontab(minute="*/10")},
         # After the statistics: the project checks, county by county, flags stored per county.
         "project-scan": {

@@ -5,6 +5,13 @@ broker is unreachable at that moment the record stays 'queued' and the request t
 still succeeds: `bangfu.jobs.resend` (every 10 minutes) sends the first task of every job left
 queued longer than a message could sit unsent, which is what a redelivery would do, and every
 task of a job tolerates redelivery (workers/jobs.py).
+
+A running job can lose a message too. Kombu's Redis transport takes a message off the queue
+(BRPOP) and only then records it as unacknowledged; a worker SIGKILLed in between (an OOM kill)
+loses it for good, and the job waits forever for that chunk (seen in CI: one of 34 chunks gone
+after two kills). So the same sweep sends the first task of every job running without
+activity (no delivery, no chunk done) for `stalled_job_resend_s`: it re-enqueues the chunks
+still pending, and a chunk applied meanwhile is skipped when its copy arrives.
 """
 
 from __future__ import annotations

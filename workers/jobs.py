@@ -65,9 +65,9 @@ class ChunkedJob:
         chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
         if chunk.state == "dead":
             return "set aside"
-        if chunk.state == "done":
-            return "already done"
-        if not self.apply(job_id, chunk):
+        if chunk.state == "done" or not self.apply(job_id, chunk):
+            # A copy of a chunk applied before: its worker may have died before the final step.
+            self.after_last_chunk(job_id)
             return "already done"
         self.after_last_chunk(job_id)
         return "applied"
@@ -84,6 +84,16 @@ class ChunkedJob:
 
     def after_last_chunk(self, job_id: str) -> None:
         """Work once every chunk is done (checked after each chunk; must be idempotent)."""
+
+
+def awaits_final_step(job: Job) -> bool:
+    """Every chunk of a job with a final step is done and the step has not finished it yet
+    (graph/repositories/jobs.py FINISH_CHUNK)."""
+    return (
+        job.state is JobState.RUNNING
+        and job.chunks_total is not None
+        and job.chunks_done == job.chunks_total
+    )
 
 
 class RegionStatsJob(ChunkedJob):
@@ -143,12 +153,13 @@ class RiskScoringJob(ChunkedJob):
     def apply(self, job_id: str, chunk: JobChunk) -> bool:
         period = str(self.jobs.get(job_id).params["period"])
         self.scoring.score_chunk(chunk.ids, period)
-        return self.jobs.complete_chunk(job_id, chunk.no)
+        return self.jobs.complete_chunk(job_id, chunk.no, final_step=True)
 
     def after_last_chunk(self, job_id: str) -> None:
-        """The night's drift check, once every chunk is scored; kept in the job's result."""
+        """The night's drift check, once every chunk is scored; kept in the job's result, which
+        finishes the job."""
         job = self.jobs.get(job_id)
-        if job.state is not JobState.SUCCEEDED or job.result is not None:
+        if not awaits_final_step(job):
             return
         drift = self.scoring.drift_check(
             str(job.params["period"]), str(job.params.get("region", ""))
@@ -220,11 +231,11 @@ class AssignmentAcceptanceJob(ChunkedJob):
                 outcomes.append((item.need_id, exc.code))
         if outcomes:
             self.matching.set_item_outcomes(proposal_id, outcomes)
-        return self.jobs.complete_chunk(job_id, chunk.no)
+        return self.jobs.complete_chunk(job_id, chunk.no, final_step=True)
 
     def after_last_chunk(self, job_id: str) -> None:
         job = self.jobs.get(job_id)
-        if job.state is JobState.SUCCEEDED and job.result is None:
+        if awaits_final_step(job):
             self._finish(job_id, str(job.params["proposal_id"]))
 
     def _finish(self, job_id: str, proposal_id: str) -> None:

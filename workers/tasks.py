@@ -304,14 +304,19 @@ def cross_check_chunk(job_id: str, no: int) -> str:
 
 
 @app.task(name="bangfu.jobs.resend", **RETRY)
-def resend_queued_jobs(older_than_s: int | None = None) -> list[str]:
-    """Send again the first task of every job still queued after `older_than_s` seconds (by
-    default WorkerSettings.queued_job_resend_s): its message never reached the broker
-    (workers/dispatch.py). Returns the ids of the jobs sent."""
-    age = get_settings().workers.queued_job_resend_s if older_than_s is None else older_than_s
-    cutoff = datetime.now(UTC) - timedelta(seconds=age)
-    return [
-        job.id
-        for job in JobRepository(get_graph()).queued_before(cutoff)
-        if job.kind in FIRST_TASKS and start_job(job.id, job.kind)
-    ]
+def resend_jobs(older_than_s: int | None = None) -> list[str]:
+    """Send again the first task of every job still queued, or running without activity, for
+    longer than `older_than_s` seconds (by default WorkerSettings.queued_job_resend_s and
+    stalled_job_resend_s): a message of it never reached the broker or was lost on the way to
+    a worker (workers/dispatch.py). Returns the ids of the jobs sent."""
+    settings = get_settings().workers
+    now = datetime.now(UTC)
+
+    def cutoff(default_s: int) -> datetime:
+        return now - timedelta(seconds=default_s if older_than_s is None else older_than_s)
+
+    jobs = JobRepository(get_graph()).to_resend(
+        queued_before=cutoff(settings.queued_job_resend_s),
+        stalled_before=cutoff(settings.stalled_job_resend_s),
+    )
+    return [job.id for job in jobs if job.kind in FIRST_TASKS and start_job(job.id, job.kind)]

@@ -28,9 +28,17 @@ RETURN j {.*} AS j
 
 GET_JOB = "MATCH (j:Job {id: $id}) RETURN j {.*} AS j"
 
-# Jobs whose first task never started: their message may never have reached the broker.
-QUEUED_BEFORE = """
-MATCH (j:Job {state: 'queued'}) WHERE j.created_at < $before
+# Jobs to send again (bangfu.jobs.resend): queued ones whose first task never started (its
+# message may never have reached the broker), and running ones with no activity since
+# $stalled_before (no delivery, no chunk done): a chunk's message was lost, e.g. a worker
+# SIGKILLed between taking it from the Redis list and recording it as unacknowledged, a window
+# Kombu's Redis transport leaves open. Activity is `updated_at`, set by every delivery.
+TO_RESEND = """
+MATCH (j:Job {state: 'queued'}) WHERE j.created_at < $queued_before
+RETURN j {.*} AS j ORDER BY j.created_at, j.id LIMIT $limit
+UNION
+MATCH (j:Job {state: 'running'})
+WHERE coalesce(j.updated_at, j.started_at, j.created_at) < $stalled_before
 RETURN j {.*} AS j ORDER BY j.created_at, j.id LIMIT $limit
 """
 
@@ -63,7 +71,8 @@ SET c.deliveries = c.deliveries + 1,
                    THEN 'dead' ELSE c.state END
 WITH c
 MATCH (j:Job {id: c.job_id})
-SET j.state = CASE WHEN c.state = 'dead' THEN 'failed' ELSE j.state END,
+SET j.updated_at = $now,
+    j.state = CASE WHEN c.state = 'dead' THEN 'failed' ELSE j.state END,
     j.error = CASE WHEN c.state = 'dead'
                    THEN 'chunk ' + toString(c.no) + ' set aside after ' + toString(c.deliveries)
                         + ' deliveries' ELSE j.error END
@@ -76,15 +85,18 @@ SET c.lock_version = coalesce(c.lock_version, 0) + 1
 RETURN c.state AS state, c.ids AS ids
 """
 
+# A job with a final step (`final_step`: risk scoring's drift check, an acceptance's tally)
+# stays 'running' after its last chunk; the step then finishes it (`finish`), so a job seen
+# 'succeeded' always has its result.
 FINISH_CHUNK = """
 MATCH (c:JobChunk {key: $key})
 SET c.state = 'done', c.done_at = $now
 WITH c
 MATCH (j:Job {id: c.job_id})
 SET j.chunks_done = j.chunks_done + 1, j.rows_done = j.rows_done + c.rows, j.updated_at = $now
-SET j.state = CASE WHEN j.chunks_done = j.chunks_total AND j.state = 'running'
-                   THEN 'succeeded' ELSE j.state END,
-    j.finished_at = CASE WHEN j.chunks_done = j.chunks_total THEN $now ELSE j.finished_at END
+WITH j, j.chunks_done = j.chunks_total AND NOT $final_step AS last
+SET j.state = CASE WHEN last AND j.state = 'running' THEN 'succeeded' ELSE j.state END,
+    j.finished_at = CASE WHEN last THEN $now ELSE j.finished_at END
 """
 
 FAIL_JOB = """
@@ -102,7 +114,7 @@ START_JOB = """
 MATCH (j:Job {id: $id})
 SET j.deliveries = coalesce(j.deliveries, 0) + 1,
     j.state = CASE WHEN j.state = 'queued' THEN 'running' ELSE j.state END,
-    j.started_at = coalesce(j.started_at, $now)
+    j.started_at = coalesce(j.started_at, $now), j.updated_at = $now
 RETURN j {.*} AS j
 """
 
@@ -160,7 +172,9 @@ class JobRepository:
         return [int(r["no"]) for r in self.graph.read(PENDING_CHUNKS, id=job_id)]
 
     def count_delivery(self, job_id: str, no: int, max_deliveries: int) -> JobChunk:
-        rows = self.graph.write(COUNT_DELIVERY, key=f"{job_id}:{no}", max_deliveries=max_deliveries)
+        rows = self.graph.write(
+            COUNT_DELIVERY, key=f"{job_id}:{no}", max_deliveries=max_deliveries, now=_now()
+        )
         if not rows:
             raise NotFoundError(f"chunk {no} of job {job_id} not found", message_zh="未找到该分片")
         return JobChunk.model_validate(
@@ -173,21 +187,32 @@ class JobRepository:
             for r in self.graph.read(CHUNKS_OF, id=job_id)
         ]
 
-    def complete_chunk(self, job_id: str, no: int) -> bool:
+    def complete_chunk(self, job_id: str, no: int, final_step: bool = False) -> bool:
         """Mark a chunk done whose work committed on its own (idempotent work, such as scoring
-        that merges its alerts); False when another delivery completed it first."""
+        that merges its alerts); False when another delivery completed it first. With
+        `final_step` the last chunk leaves the job running for its final step (FINISH_CHUNK)."""
 
         def work(tx: ManagedTransaction) -> bool:
             locked = lock_chunk(tx, job_id, no)
             if locked is None or locked[0] != "pending":
                 return False
-            complete_chunk_in(tx, job_id, no)
+            complete_chunk_in(tx, job_id, no, final_step)
             return True
 
         return self.graph.run_write(work)
 
-    def queued_before(self, before: datetime, limit: int = 1000) -> list[Job]:
-        return [_job(r["j"]) for r in self.graph.read(QUEUED_BEFORE, before=before, limit=limit)]
+    def to_resend(
+        self, queued_before: datetime, stalled_before: datetime, limit: int = 1000
+    ) -> list[Job]:
+        """Jobs queued since before `queued_before`, and running jobs idle since before
+        `stalled_before` (see TO_RESEND); oldest first, at most `limit` of each."""
+        rows = self.graph.read(
+            TO_RESEND,
+            queued_before=queued_before,
+            stalled_before=stalled_before,
+            limit=limit,
+        )
+        return [_job(r["j"]) for r in rows]
 
     def fail(self, job_id: str, error: str) -> None:
         self.graph.write(FAIL_JOB, id=job_id, error=error[:500], now=_now())
@@ -209,6 +234,8 @@ def lock_chunk(tx: ManagedTransaction, job_id: str, no: int) -> tuple[str, list[
     return None if row is None else (str(row["state"]), list(row["ids"]))
 
 
-def complete_chunk_in(tx: ManagedTransaction, job_id: str, no: int) -> None:
+def complete_chunk_in(
+    tx: ManagedTransaction, job_id: str, no: int, final_step: bool = False
+) -> None:
     """Mark the chunk done in the transaction that applied its work: both commit, or neither."""
-    tx.run(FINISH_CHUNK, key=f"{job_id}:{no}", now=_now()).consume()
+    tx.run(FINISH_CHUNK, key=f"{job_id}:{no}", now=_now(), final_step=final_step).consume()

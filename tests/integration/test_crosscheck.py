@@ -21,7 +21,7 @@ from graph.pii import PiiVault
 from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.jobs import JobRepository
 from graph.synthetic.scales import AS_OF
-from tests.integration.celery_worker import Worker
+from tests.integration.celery_worker import STALLED_AFTER_S, Worker
 from tests.integration.conftest import VILLAGE_A, Login, MakeUser, bearer
 from tests.integration.crosscheck_data import CountyData, seed_county_with_departments
 from verification.jobs import create_cross_check_job
@@ -223,7 +223,7 @@ def test_a_cross_check_whose_worker_is_killed_applies_every_chunk_exactly_once(
         jobs, "test", county.county_code, as_of=AS_OF, villages_per_chunk=5
     )
     celery_app.control.purge()
-    w = Worker(tmp_path)
+    w = Worker(tmp_path, resend_after_s=STALLED_AFTER_S)
     w.start()
     try:
         celery_app.send_task("bangfu.checks.run", args=[job.id])

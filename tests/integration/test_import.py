@@ -36,7 +36,7 @@ from graph.repositories.imports import ImportRepository
 from graph.repositories.jobs import JobRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale, generate, write_csv
-from tests.integration.celery_worker import Worker
+from tests.integration.celery_worker import STALLED_AFTER_S, Worker
 from workers.celery_app import app as celery_app
 from workers.imports import ImportJob
 
@@ -427,7 +427,7 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
     # The worker plans the chunks: 500 rows each, so a 30,000-row file takes 60 of them.
     monkeypatch.setenv("BANGFU_IMPORT_CHUNK_ROWS", "500")
     celery_app.control.purge()
-    w = Worker(tmp_path)
+    w = Worker(tmp_path, resend_after_s=STALLED_AFTER_S)  # the test kills it
     yield w
     w.stop()
     celery_app.control.purge()

@@ -23,11 +23,11 @@ from graph.repositories.jobs import JobRepository
 from graph.repositories.region_stats import RegionStatsRepository
 from graph.seeding import seed_graph
 from graph.synthetic import Scale
-from tests.integration.celery_worker import Worker, wait_for_job
+from tests.integration.celery_worker import STALLED_AFTER_S, Worker, wait_for_job
 from workers.celery_app import app as celery_app
 from workers.dispatch import start_job
 from workers.jobs import RegionStatsJob, create_region_stats_job
-from workers.tasks import resend_queued_jobs
+from workers.tasks import resend_jobs
 
 
 @pytest.fixture
@@ -64,9 +64,20 @@ def test_chunked_job_runs_to_the_end(county: GraphClient, worker: Worker) -> Non
     assert set(RegionStatsRepository(county).updates().values()) == {1}
 
 
+@pytest.fixture
+def killed_worker(tmp_path: Path) -> Iterator[Worker]:
+    """A worker the test kills, with the sweep beat would send for it."""
+    celery_app.control.purge()
+    w = Worker(tmp_path, resend_after_s=STALLED_AFTER_S)
+    yield w
+    w.stop()
+    celery_app.control.purge()
+
+
 def test_worker_killed_again_and_again_leaves_every_chunk_done_exactly_once(
-    county: GraphClient, worker: Worker
+    county: GraphClient, killed_worker: Worker
 ) -> None:
+    worker = killed_worker
     jobs = JobRepository(county)
     job = create_region_stats_job(jobs, created_by="test", villages_per_chunk=1)
     worker.start()
@@ -133,7 +144,7 @@ def test_a_job_recorded_while_the_broker_was_down_is_sent_by_the_sweep(
     assert start_job(job.id, job.kind, app=down) is False  # not sent, and no error raised
     assert jobs.get(job.id).state is JobState.QUEUED
     # Too young to be taken for lost: the sweep with its default age leaves it alone.
-    assert resend_queued_jobs.run() == []
+    assert resend_jobs.run() == []
 
     worker.start()
     celery_app.send_task("bangfu.jobs.resend", kwargs={"older_than_s": 0})
@@ -141,4 +152,44 @@ def test_a_job_recorded_while_the_broker_was_down_is_sent_by_the_sweep(
     done = jobs.get(job.id)
     assert done.state is JobState.SUCCEEDED, done.error
     assert done.rows_done == len(RegionStatsRepository(empty_graph).village_codes())
-    assert resend_queued_jobs.run(older_than_s=0) == []  # nothing queued is left to send
+    assert resend_jobs.run(older_than_s=0) == []  # nothing queued is left to send
+
+
+def test_a_running_job_that_lost_a_chunk_message_is_sent_again_by_the_sweep(
+    county: GraphClient, worker: Worker
+) -> None:
+    jobs = JobRepository(county)
+    stats = RegionStatsRepository(county)
+    villages = stats.village_codes()
+    chunks = -(-len(villages) // 20)
+    job = create_region_stats_job(jobs, created_by="test", villages_per_chunk=20)
+    runner = RegionStatsJob(jobs, stats, get_settings().workers)
+
+    # Planned and enqueued, but chunk 1's message is lost on the way (a worker SIGKILLed
+    # between taking it off the queue and recording it: workers/dispatch.py).
+    def enqueue_all_but_one(job_id: str, no: int) -> None:
+        if no != 1:
+            celery_app.send_task("bangfu.stats.chunk", args=[job_id, no])
+
+    assert runner.plan(job.id, enqueue_all_but_one) == chunks
+    worker.start()
+    deadline = time.monotonic() + 120
+    while (jobs.get(job.id).chunks_done or 0) < chunks - 1:
+        assert time.monotonic() < deadline, "the chunks sent were not applied"
+        time.sleep(0.3)
+    time.sleep(2)
+    stalled = jobs.get(job.id)
+    assert stalled.state is JobState.RUNNING
+    assert [c.no for c in jobs.chunks(job.id) if c.state == "pending"] == [1]
+    # Idle for seconds only: the sweep with its default age (15 min) leaves it alone.
+    assert resend_jobs.run() == []
+
+    celery_app.send_task("bangfu.jobs.resend", kwargs={"older_than_s": 1})
+    wait_for_job(jobs, job.id, timeout_s=120)
+    done = jobs.get(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert done.chunks_done == done.chunks_total == chunks
+    updates = stats.updates()
+    assert len(updates) == len(villages)
+    assert set(updates.values()) == {1}, "a chunk was applied twice or not at all"
+    assert resend_jobs.run(older_than_s=0) == []  # nothing running or queued is left
