@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends
-from kombu.exceptions import OperationalError
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Graph
@@ -38,8 +37,7 @@ from matching.service import (
     NeedMatches,
     NeedRecommendation,
 )
-from workers.celery_app import app as celery_app
-from workers.dispatch import start_job
+from workers.dispatch import start_job, start_proposal
 from workers.jobs import create_acceptance_job
 from workers.shown import shown_buffer
 
@@ -50,14 +48,12 @@ def matching_service(graph: Graph) -> MatchingService:
     def compute_in_worker(proposal_id: str) -> None:
         # Sent after the proposal was stored. With the broker unreachable it is marked failed at
         # once (not left 'computing' for ever) and the official is told to try again.
-        try:
-            celery_app.send_task("bangfu.matching.propose", args=[proposal_id])
-        except OperationalError:
+        if not start_proposal(proposal_id):
             repo.fail_proposal(proposal_id)
             raise ServiceUnavailableError(
                 "the task queue is unreachable: the proposal was not computed; try again later",
                 message_zh="任务队列暂不可用，分配方案未能计算，请稍后重试",
-            ) from None
+            )
 
     return MatchingService(
         repo,

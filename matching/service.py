@@ -622,16 +622,21 @@ class MatchingService:
 
     def compute_queued_proposal(self, proposal_id: str) -> str:
         """Compute a proposal stored as 'computing' (the worker's half of propose_assignment).
-        A proposal already computed is left alone, so a redelivered task does nothing."""
+        A proposal already computed is left alone, so a redelivered task does nothing; of two
+        attempts running at once only the later one writes."""
         region_code, status, params = self.repo.proposal_to_compute(proposal_id)
         if status != "computing":
             return status
+        attempt = self.repo.begin_proposal_attempt(proposal_id)
+        if attempt is None:  # computed or failed meanwhile
+            return self.repo.proposal_to_compute(proposal_id)[1]
         summary, items = self.compute_assignment(
             region_code,
             int(params.get("top_k", self.settings.assignment_top_k)),
             float(params.get("min_share", self.settings.fairness_min_share)),
         )
-        self.repo.save_proposal_items(proposal_id, summary.model_dump(), items)
+        if not self.repo.save_proposal_items(proposal_id, summary.model_dump(), items, attempt):
+            return "superseded"  # a later attempt (a resent task) writes the proposal
         return "proposed"
 
     def _audit_proposal(self, caller: Caller, proposal_id: str, after: dict[str, Any]) -> None:

@@ -11,7 +11,9 @@ A running job can lose a message too. Kombu's Redis transport takes a message of
 loses it for good, and the job waits forever for that chunk (seen in CI: one of 34 chunks gone
 after two kills). So the same sweep sends the first task of every job running without
 activity (no delivery, no chunk done) for `stalled_job_resend_s`: it re-enqueues the chunks
-still pending, and a chunk applied meanwhile is skipped when its copy arrives.
+still pending, and a chunk applied meanwhile is skipped when its copy arrives. Likewise for an
+assignment proposal left 'computing' with no attempt begun for as long: a new attempt computes
+it, and an older one still running writes nothing (graph/repositories/matching.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ FIRST_TASKS: dict[str, str] = {
 }
 
 
+PROPOSE_TASK = "bangfu.matching.propose"
+
+
 def start_job(job_id: str, kind: str, app: Celery = celery_app) -> bool:
     """Send the first task of a committed job; False (and a warning) when the broker is
     unreachable, leaving the job queued for `bangfu.jobs.resend`."""
@@ -48,5 +53,16 @@ def start_job(job_id: str, kind: str, app: Celery = celery_app) -> bool:
         log.warning(
             "job %s (%s) not sent: the broker is unreachable; it stays queued", job_id, kind
         )
+        return False
+    return True
+
+
+def start_proposal(proposal_id: str, app: Celery = celery_app) -> bool:
+    """Send the computation of a committed 'computing' assignment proposal; False (and a
+    warning) when the broker is unreachable."""
+    try:
+        app.send_task(PROPOSE_TASK, args=[proposal_id])
+    except OperationalError:
+        log.warning("assignment proposal %s not sent: the broker is unreachable", proposal_id)
         return False
     return True

@@ -24,7 +24,7 @@ from matching.service import MatchingService
 from ml.pipeline import scoring_service
 from verification.jobs import CrossCheckJob
 from workers.celery_app import app
-from workers.dispatch import FIRST_TASKS, start_job
+from workers.dispatch import FIRST_TASKS, start_job, start_proposal
 from workers.imports import build_import_job
 from workers.jobs import (
     AssignmentAcceptanceJob,
@@ -308,15 +308,20 @@ def resend_jobs(older_than_s: int | None = None) -> list[str]:
     """Send again the first task of every job still queued, or running without activity, for
     longer than `older_than_s` seconds (by default WorkerSettings.queued_job_resend_s and
     stalled_job_resend_s): a message of it never reached the broker or was lost on the way to
-    a worker (workers/dispatch.py). Returns the ids of the jobs sent."""
+    a worker (workers/dispatch.py); likewise the computation of assignment proposals left
+    'computing'. Returns the ids of the jobs and proposals sent."""
     settings = get_settings().workers
     now = datetime.now(UTC)
 
     def cutoff(default_s: int) -> datetime:
         return now - timedelta(seconds=default_s if older_than_s is None else older_than_s)
 
-    jobs = JobRepository(get_graph()).to_resend(
-        queued_before=cutoff(settings.queued_job_resend_s),
-        stalled_before=cutoff(settings.stalled_job_resend_s),
+    graph = get_graph()
+    stalled_before = cutoff(settings.stalled_job_resend_s)
+    jobs = JobRepository(graph).to_resend(
+        queued_before=cutoff(settings.queued_job_resend_s), stalled_before=stalled_before
     )
-    return [job.id for job in jobs if job.kind in FIRST_TASKS and start_job(job.id, job.kind)]
+    proposals = MatchingRepository(graph).stalled_proposals(stalled_before)
+    return [job.id for job in jobs if job.kind in FIRST_TASKS and start_job(job.id, job.kind)] + [
+        p for p in proposals if start_proposal(p)
+    ]

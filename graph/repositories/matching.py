@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from neo4j import ManagedTransaction
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from bangfu.errors import ConflictError, NotFoundError
+from bangfu.errors import ConflictError, InvalidInputError, NotFoundError
 from graph.client import GraphClient
 from graph.models import ShownOutcome, ShownPair
 
@@ -298,31 +299,66 @@ CREATE (p)-[:PROPOSAL_FOR]->(r)
 RETURN p.id AS id
 """
 
-ADD_PROPOSAL_ITEMS = """
+# A queued proposal is computed by attempts (`begin_proposal_attempt`): a redelivered or resent
+# task starts a new one, and only the latest attempt may write. Each write first takes the
+# proposal's lock, so the attempt it then reads is the latest committed: an attempt superseded
+# while it computed writes nothing. Synchronous proposals have no attempt ($attempt null).
+_CURRENT_ATTEMPT = """
 MATCH (p:AssignmentProposal {id: $id})
+SET p.lock_version = coalesce(p.lock_version, 0) + 1
+WITH p
+WHERE $attempt IS NULL OR p.attempt = $attempt
+"""
+
+ADD_PROPOSAL_ITEMS = (
+    _CURRENT_ATTEMPT
+    + """
 UNWIND $items AS item
 MATCH (n:Need {id: item.need_id})
 CREATE (p)-[:PROPOSES {helper_id: item.helper_id, score: item.score}]->(n)
 RETURN count(*) AS written
 """
+)
 
-FINISH_PROPOSAL = """
-MATCH (p:AssignmentProposal {id: $id})
+FINISH_PROPOSAL = (
+    _CURRENT_ATTEMPT
+    + """
 SET p.status = $status, p.summary = $summary
+RETURN count(p) AS finished
 """
+)
 
 # Items are written in chunks of 5,000 in their own transactions; a retry starts clean, deleting
 # what an earlier attempt left a batch at a time.
-CLEAR_PROPOSAL_ITEMS = """
-MATCH (:AssignmentProposal {id: $id})-[x:PROPOSES]->()
+CLEAR_PROPOSAL_ITEMS = (
+    _CURRENT_ATTEMPT
+    + """
+MATCH (p)-[x:PROPOSES]->()
 WITH x LIMIT $limit
 DELETE x
 RETURN count(*) AS deleted
 """
+)
 
 PROPOSAL_TO_COMPUTE = """
 MATCH (p:AssignmentProposal {id: $id})
 RETURN p.region_code AS region_code, p.status AS status, p.params AS params
+"""
+
+BEGIN_PROPOSAL_ATTEMPT = """
+MATCH (p:AssignmentProposal {id: $id}) WHERE p.status = 'computing'
+SET p.attempt = $attempt, p.attempt_at = $now
+RETURN p.attempt AS attempt
+"""
+
+PROPOSAL_ATTEMPT = "MATCH (p:AssignmentProposal {id: $id}) RETURN p.attempt AS attempt"
+
+# Queued proposals no attempt has touched since $before: their message was lost
+# (workers/dispatch.py), or their worker died and the broker has not redelivered it.
+STALLED_PROPOSALS = """
+MATCH (p:AssignmentProposal {status: 'computing'})
+WHERE coalesce(p.attempt_at, p.created_at) < $before
+RETURN p.id AS id ORDER BY p.created_at, p.id LIMIT $limit
 """
 
 FAIL_PROPOSAL = """
@@ -860,32 +896,62 @@ class MatchingRepository:
         proposal_id: str,
         summary: dict[str, Any],
         items: Sequence[ProposalItem],
+        attempt: str | None = None,
         chunk: int = 5_000,
-    ) -> None:
+    ) -> bool:
         """Write a proposal's items and summary, then mark it proposed. Items a crashed earlier
-        attempt left behind are removed first, so a retry never doubles one."""
+        attempt left behind are removed first, so a retry never doubles one. False, with
+        nothing written, when `attempt` was superseded by a later one."""
         deleted = 1
         while deleted:
-            deleted = self.graph.write(CLEAR_PROPOSAL_ITEMS, id=proposal_id, limit=10_000)[0][
-                "deleted"
-            ]
+            deleted = self.graph.write(
+                CLEAR_PROPOSAL_ITEMS, id=proposal_id, attempt=attempt, limit=10_000
+            )[0]["deleted"]
         payload = [i.model_dump() for i in items]
         for start in range(0, len(payload), chunk):
             part = payload[start : start + chunk]
-            self.graph.write_counted(
-                ADD_PROPOSAL_ITEMS,
-                len(part),
-                "proposal items",
-                id=proposal_id,
-                items=part,
-                timeout_s=120,
-            )
-        self.graph.write(
+            try:
+                self.graph.write_counted(
+                    ADD_PROPOSAL_ITEMS,
+                    len(part),
+                    "proposal items",
+                    id=proposal_id,
+                    attempt=attempt,
+                    items=part,
+                    timeout_s=120,
+                )
+            except InvalidInputError:
+                if self._superseded(proposal_id, attempt):
+                    return False
+                raise
+        rows = self.graph.write(
             FINISH_PROPOSAL,
             id=proposal_id,
+            attempt=attempt,
             status="proposed",
             summary=json.dumps(summary, ensure_ascii=False, default=str),
         )
+        return bool(rows[0]["finished"])
+
+    def _superseded(self, proposal_id: str, attempt: str | None) -> bool:
+        if attempt is None:
+            return False
+        row = self.graph.read_one(PROPOSAL_ATTEMPT, id=proposal_id)
+        return row is not None and row["attempt"] != attempt
+
+    def begin_proposal_attempt(self, proposal_id: str) -> str | None:
+        """Start computing a queued proposal; the attempt's id, or None when it is no longer
+        'computing'. A later attempt supersedes this one (see _CURRENT_ATTEMPT)."""
+        rows = self.graph.write(
+            BEGIN_PROPOSAL_ATTEMPT, id=proposal_id, attempt=uuid.uuid4().hex, now=datetime.now(UTC)
+        )
+        return str(rows[0]["attempt"]) if rows else None
+
+    def stalled_proposals(self, before: datetime, limit: int = 100) -> list[str]:
+        """Queued proposals no attempt has touched since `before` (STALLED_PROPOSALS)."""
+        return [
+            str(r["id"]) for r in self.graph.read(STALLED_PROPOSALS, before=before, limit=limit)
+        ]
 
     def proposal_to_compute(self, proposal_id: str) -> tuple[str, str, dict[str, Any]]:
         """(region code, status, parameters) of a proposal queued for a worker to compute."""

@@ -40,6 +40,7 @@ from tests.integration.marketplace_data import add_household
 from workers.celery_app import app as celery_app
 from workers.shown import KEY as SHOWN_KEY
 from workers.shown import shown_buffer
+from workers.tasks import resend_jobs
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 JOB_TEXT = "户主今年45岁，之前的工作因工厂停产中断，希望在县城找到保洁工作，月收入3000元左右。"
@@ -355,6 +356,69 @@ def test_a_region_too_big_for_a_request_is_proposed_by_a_worker(
     # Computing it again (a redelivered task) changes nothing.
     assert service.compute_queued_proposal(queued.id) == "proposed"
     assert world.call("official_a", "GET", f"/assignments/{queued.id}").json()["items_total"] == 2
+
+
+def queued_proposal(world: World) -> tuple[MatchingService, str]:
+    """A proposal stored as 'computing' whose message never reached a worker."""
+    lost: list[str] = []
+    service = MatchingService(
+        MatchingRepository(world.graph),
+        get_settings().matching,
+        AuditRepository(world.graph),
+        on_proposal_queued=lost.append,
+    )
+    official = Principal(user_id="o", username="o", role=Role.OFFICIAL, region_code=COUNTY_A)
+    queued = service.propose_assignment(
+        Caller(principal=official, prefixes=(COUNTY_A,)), COUNTY_A, max_needs=1
+    )
+    assert queued.status == "computing" and lost == [queued.id]
+    return service, queued.id
+
+
+def test_a_queued_proposal_whose_message_was_lost_is_computed_after_the_sweep(
+    world: World, tmp_path: Path
+) -> None:
+    _, proposal_id = queued_proposal(world)
+    celery_app.control.purge()
+    # Just queued: the sweep with its default age (15 min) leaves it alone.
+    assert proposal_id not in resend_jobs.run()
+    worker = Worker(tmp_path)
+    worker.start()
+    try:
+        celery_app.send_task("bangfu.jobs.resend", kwargs={"older_than_s": 0})
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            body = world.call("official_a", "GET", f"/assignments/{proposal_id}").json()
+            if body["status"] != "computing":
+                break
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+        celery_app.control.purge()
+    assert body["status"] == "proposed", body
+    assert {i["need_id"]: i["helper_id"] for i in body["items"]} == {"NA1": "U1", "NA3": "U1"}
+    assert proposal_id not in resend_jobs.run(older_than_s=0)  # no longer 'computing'
+
+
+def test_of_two_attempts_at_a_proposal_only_the_later_one_writes(world: World) -> None:
+    service, proposal_id = queued_proposal(world)
+    repo = MatchingRepository(world.graph)
+    first = repo.begin_proposal_attempt(proposal_id)
+    second = repo.begin_proposal_attempt(proposal_id)  # a resent task, the first still running
+    assert first is not None and second is not None and first != second
+    summary, items = service.compute_assignment(COUNTY_A, 3, 0.0)
+    assert len(items) == 2
+
+    assert repo.save_proposal_items(proposal_id, summary.model_dump(), items, first) is False
+    after_first = world.call("official_a", "GET", f"/assignments/{proposal_id}").json()
+    assert after_first["status"] == "computing" and after_first["items_total"] == 0
+
+    assert repo.save_proposal_items(proposal_id, summary.model_dump(), items, second) is True
+    # The superseded attempt finishing later changes nothing, and no attempt begins any more.
+    assert repo.save_proposal_items(proposal_id, summary.model_dump(), items, first) is False
+    assert repo.begin_proposal_attempt(proposal_id) is None
+    done = world.call("official_a", "GET", f"/assignments/{proposal_id}").json()
+    assert done["status"] == "proposed" and done["items_total"] == 2
 
 
 def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from graph.seeding import seed_graph
 from graph.synthetic import Scale
 from tests.integration.celery_worker import STALLED_AFTER_S, Worker, wait_for_job
 from workers.celery_app import app as celery_app
-from workers.dispatch import start_job
+from workers.dispatch import start_job, start_proposal
 from workers.jobs import RegionStatsJob, create_region_stats_job
 from workers.tasks import resend_jobs
 
@@ -142,6 +142,7 @@ def test_a_job_recorded_while_the_broker_was_down_is_sent_by_the_sweep(
         down = Celery("down", broker=f"redis://127.0.0.1:{probe.getsockname()[1]}/0")
     job = create_region_stats_job(jobs, created_by="test")
     assert start_job(job.id, job.kind, app=down) is False  # not sent, and no error raised
+    assert start_proposal("AP-0", app=down) is False  # the same for a queued proposal
     assert jobs.get(job.id).state is JobState.QUEUED
     # Too young to be taken for lost: the sweep with its default age leaves it alone.
     assert resend_jobs.run() == []
