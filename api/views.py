@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bangfu.identity import mask_national_id, mask_phone
 from bangfu.vocabulary import label_zh
-from graph.claims import BrowsedNeed, LedgerEntry, NeedEvent, NeedPage
+from graph.claims import BrowsedNeed, LedgerEntry, NeedEvent, NeedPage, TransferListing
 from graph.models import Household, Need, Person
 
 # An 18-character ID number or an 11-digit mobile number typed into free text.
@@ -151,6 +151,33 @@ class RecordPage(View):
             has_more=result.has_more,
             page=page,
             page_size=page_size,
+        )
+
+
+class TransferView(View):
+    """A request to take over a need from its holder (helpers are organisations: their names
+    are not personal data)."""
+
+    id: str
+    status: str  # pending, approved, declined, expired_transferred
+    from_helper_id: str
+    from_helper_name: str | None = None
+    to_helper_id: str
+    to_helper_name: str | None = None
+    requested_at: datetime
+    resolved_at: datetime | None = None
+
+    @classmethod
+    def of(cls, t: TransferListing) -> TransferView:
+        return cls(
+            id=t.id,
+            status=t.status,
+            from_helper_id=t.from_helper_id,
+            from_helper_name=t.from_helper_name,
+            to_helper_id=t.to_helper_id,
+            to_helper_name=t.to_helper_name,
+            requested_at=t.requested_at,
+            resolved_at=t.resolved_at,
         )
 
 

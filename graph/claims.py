@@ -32,6 +32,15 @@ class TransferRequest(BaseModel):
     to_helper_id: str
     requested_at: datetime
     status: str  # pending, approved, declined, expired_transferred
+    resolved_at: datetime | None = None
+
+
+class TransferListing(TransferRequest):
+    """A transfer request as listed for a need: with the two helpers' names (organisations,
+    not persons)."""
+
+    from_helper_name: str | None = None
+    to_helper_name: str | None = None
 
 
 class NeedState(BaseModel):

@@ -27,6 +27,7 @@ from graph.claims import (
     NeedPage,
     NeedQuery,
     NeedState,
+    TransferListing,
 )
 from graph.models import AuditEntry, AuditOutcome, Need
 from graph.repositories.audit import AuditRepository
@@ -152,6 +153,16 @@ class NeedService:
     def history(self, caller: Caller, need_id: str) -> list[NeedEvent]:
         self.needs.get_in_scope(need_id, caller.prefixes)  # NotFound outside the caller's scope
         return self.needs.history(need_id)
+
+    def transfers(self, caller: Caller, need_id: str) -> list[TransferListing]:
+        """A need's transfer requests: all of them for officials and admins in scope; for a
+        helper only those it made or was asked (another helper's interest is not its business)."""
+        self.needs.get_in_scope(need_id, caller.prefixes)  # NotFound outside the caller's scope
+        listed = self.needs.transfers_of(need_id)
+        if not caller.principal.role.is_helper:
+            return listed
+        me = caller.principal.helper_id
+        return [t for t in listed if me in (t.from_helper_id, t.to_helper_id)]
 
     def ledger(self, caller: Caller, household_id: str) -> list[LedgerEntry]:
         return self.needs.household_ledger(household_id, caller.prefixes)

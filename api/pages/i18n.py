@@ -109,6 +109,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "release_title": ("放弃认领", "Give the claim back"),
     "release_button": ("放弃认领", "Release"),
     "released_ok": ("已放弃认领，需求重新开放。", "Released; the need is open again."),
+    "transfer_request_button": ("申请转让给本机构", "Ask the holder to hand it over"),
+    "transfer_requested_ok": (
+        "转让申请已提交，等待认领方答复。",
+        "Transfer requested; waiting for the holder's answer.",
+    ),
+    "transfer_pending_yours": (
+        "本机构的转让申请正等待认领方答复；{hours} 小时内未答复将自动转让。",
+        "Your transfer request awaits the holder's answer; unanswered, it goes through after "
+        "{hours} hours.",
+    ),
+    "transfers_title": ("转让申请", "Transfer requests"),
+    "transfer_asked_by": ("{name} 申请接手该需求", "{name} asks to take this need over"),
+    "requested_at": ("申请时间", "Requested"),
+    "transfer_timeout_note": (
+        "{hours} 小时内未答复的申请将自动转让。",
+        "A request left unanswered for {hours} hours goes through.",
+    ),
+    "approve_transfer_button": ("同意转让", "Hand it over"),
+    "decline_transfer_button": ("拒绝", "Decline"),
+    "transfer_approved_ok": (
+        "已同意转让，该需求已交给对方机构。",
+        "Handed over; the other organisation holds the need now.",
+    ),
+    "transfer_declined_ok": ("已拒绝转让申请。", "Transfer request declined."),
     "start_button": ("开始帮扶", "Start work"),
     "progress_note": ("进展说明", "Progress note"),
     "started_ok": ("已记录进展。", "Progress recorded."),

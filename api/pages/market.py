@@ -21,9 +21,10 @@ from api.pages.render import redirect, render
 from api.policy import Action
 from api.routes.needs import PledgeIn, Reason
 from api.views import CardPage, NeedCard
+from bangfu.settings import get_settings
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from matching.lifecycle import NeedAction
-from matching.needs import Caller
+from matching.needs import Caller, NeedService
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,12 +92,22 @@ def _need_page(
     request: Request,
     card: NeedCard,
     caller: Caller,
+    needs: NeedService,
     form: Mapping[str, object] | None = None,
     status: int = 200,
     pledge: Mapping[str, object] | None = None,
     release: Mapping[str, object] | None = None,
 ) -> Response:
+    me = caller.principal.helper_id
+    transfers = needs.transfers(caller, card.id) if me is not None else []
     context = {
+        # Requests this helper must answer (it holds the need), and whether it asked already.
+        "asked_of_me": [t for t in transfers if t.status == "pending" and t.from_helper_id == me],
+        "my_request_pending": any(
+            t.status == "pending" and t.to_helper_id == me and t.from_helper_id == card.holder_id
+            for t in transfers
+        ),
+        "transfer_hours": get_settings().market.transfer_timeout_hours,
         "release": release or {"values": {}, "errors": {}},
         "pledge": pledge or {"values": {}, "errors": {}},
         "need": card,
@@ -111,7 +122,7 @@ def _need_page(
 @router.get("/market/needs/{need_id}")
 def market_need(request: Request, need_id: str, caller: Browser, needs: Needs) -> Response:
     need, pledged = needs.get(caller, need_id)
-    return _need_page(request, NeedCard.of(need, pledged), caller)
+    return _need_page(request, NeedCard.of(need, pledged), caller, needs)
 
 
 @router.post("/market/needs/{need_id}/claim")
@@ -132,7 +143,7 @@ def pledge(
         need, pledged = needs.get(caller, need_id)
         pledge_form = {"values": result.values, "errors": result.errors}
         return _need_page(
-            request, NeedCard.of(need, pledged), caller, status=422, pledge=pledge_form
+            request, NeedCard.of(need, pledged), caller, needs, status=422, pledge=pledge_form
         )
     needs.pledge(caller, need_id, result.model.amount)
     return redirect(request, f"/market/needs/{need_id}?done=pledged_ok")
@@ -148,7 +159,7 @@ def release(
         need, pledged = needs.get(caller, need_id)
         release_form = {"values": result.values, "errors": result.errors}
         return _need_page(
-            request, NeedCard.of(need, pledged), caller, status=422, release=release_form
+            request, NeedCard.of(need, pledged), caller, needs, status=422, release=release_form
         )
     needs.release(caller, need_id, result.model.reason)
     return redirect(request, f"/market/needs/{need_id}?done=released_ok")
@@ -178,7 +189,7 @@ def fulfil(
     if result.model is None:
         need, pledged = needs.get(caller, need_id)
         fulfil_form = {"values": result.values, "errors": result.errors}
-        return _need_page(request, NeedCard.of(need, pledged), caller, fulfil_form, 422)
+        return _need_page(request, NeedCard.of(need, pledged), caller, needs, fulfil_form, 422)
     needs.report(
         caller,
         need_id,
@@ -188,3 +199,39 @@ def fulfil(
         evidence_name=evidence.save(upload).evidence_id if upload else None,
     )
     return redirect(request, f"/market/needs/{need_id}?done=fulfilled_ok")
+
+
+@router.post("/market/needs/{need_id}/transfer")
+def request_transfer(
+    request: Request, need_id: str, form: CheckedForm, caller: Claimant, needs: Needs
+) -> Response:
+    """Ask the holder of a claimed need to hand it over (answered, or through after the
+    configured hours)."""
+    needs.request_transfer(caller, need_id)
+    return redirect(request, f"/market/needs/{need_id}?done=transfer_requested_ok")
+
+
+@router.post("/market/needs/{need_id}/transfers/{transfer_id}/approve")
+def approve_transfer(
+    request: Request,
+    need_id: str,
+    transfer_id: str,
+    form: CheckedForm,
+    caller: Holder,
+    needs: Needs,
+) -> Response:
+    needs.answer_transfer(caller, need_id, transfer_id, approve=True)
+    return redirect(request, f"/market/needs/{need_id}?done=transfer_approved_ok")
+
+
+@router.post("/market/needs/{need_id}/transfers/{transfer_id}/decline")
+def decline_transfer(
+    request: Request,
+    need_id: str,
+    transfer_id: str,
+    form: CheckedForm,
+    caller: Holder,
+    needs: Needs,
+) -> Response:
+    needs.answer_transfer(caller, need_id, transfer_id, approve=False)
+    return redirect(request, f"/market/needs/{need_id}?done=transfer_declined_ok")

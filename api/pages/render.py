@@ -40,6 +40,9 @@ DONE_KEYS = frozenset(
         "reviewed_ok",
         "saved_ok",
         "resolved_ok",
+        "transfer_requested_ok",
+        "transfer_approved_ok",
+        "transfer_declined_ok",
     }
 )
 

@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Evidence, Needs, Pagination, caller_for
 from api.evidence import StoredEvidence
 from api.policy import Action
-from api.views import CardPage, EventView, NeedCard, NeedDetail, NeedRecord, RecordPage
+from api.views import (
+    CardPage,
+    EventView,
+    NeedCard,
+    NeedDetail,
+    NeedRecord,
+    RecordPage,
+    TransferView,
+)
 from bangfu.vocabulary import NeedCategory, NeedStatus, Urgency
 from graph.claims import NeedQuery
 from matching.lifecycle import NeedAction
@@ -225,6 +233,13 @@ def request_transfer(
 ) -> ChangeResult:
     """Ask the current holder to hand the need over; unanswered requests go through later."""
     return needs.request_transfer(caller, need_id, idempotency_key=key)
+
+
+@router.get("/needs/{need_id}/transfers", response_model=list[TransferView])
+def transfers(need_id: str, caller: Browser, needs: Needs) -> list[TransferView]:
+    """The need's transfer requests, newest first: all of them for officials, for a helper
+    those it made or was asked to answer (the holder finds pending ones here)."""
+    return [TransferView.of(t) for t in needs.transfers(caller, need_id)]
 
 
 @router.post("/needs/{need_id}/transfers/{transfer_id}/approve", response_model=ChangeResult)

@@ -21,6 +21,7 @@ from graph.claims import (
     NeedQuery,
     NeedState,
     Pledge,
+    TransferListing,
     TransferRequest,
 )
 from graph.client import GraphClient
@@ -433,6 +434,16 @@ WHERE t.requested_at < $before
 RETURN n.id AS need_id, t.id AS transfer_id ORDER BY t.requested_at LIMIT $limit
 """
 
+# A need's transfer requests, newest first; a helper may ask again after an answer, so the
+# list grows by one per request: the newest 100 are plenty.
+TRANSFERS_OF_NEED = """
+MATCH (t:TransferRequest)-[:TRANSFER_OF]->(:Need {id: $id})
+OPTIONAL MATCH (giver:Helper {id: t.from_helper_id})
+OPTIONAL MATCH (taker:Helper {id: t.to_helper_id})
+RETURN t {.*, from_helper_name: giver.name, to_helper_name: taker.name} AS t
+ORDER BY t.requested_at DESC, t.id LIMIT 100
+"""
+
 HOUSEHOLD_LEDGER = """
 MATCH (h:Household {id: $household_id})
 WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
@@ -578,6 +589,11 @@ class NeedRepository:
     def due_transfers(self, before: datetime, limit: int = 1000) -> list[tuple[str, str]]:
         rows = self.graph.read(DUE_TRANSFERS, before=before, limit=limit)
         return [(r["need_id"], r["transfer_id"]) for r in rows]
+
+    def transfers_of(self, need_id: str) -> list[TransferListing]:
+        """The need's transfer requests, newest first (TRANSFERS_OF_NEED); callers check scope."""
+        rows = self.graph.read(TRANSFERS_OF_NEED, id=need_id)
+        return [TransferListing.model_validate(_native(r["t"])) for r in rows]
 
     def household_ledger(self, household_id: str, prefixes: Sequence[str]) -> list[LedgerEntry]:
         rows = self.graph.read(HOUSEHOLD_LEDGER, household_id=household_id, prefixes=list(prefixes))

@@ -86,6 +86,56 @@ def test_a_charity_claims_a_need_and_a_second_charity_sees_it_taken(
     assert worker.locator("li.need[data-need-id='NA1']").count() == 1
 
 
+def test_a_charity_asks_for_a_claimed_need_and_the_holder_hands_it_over(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    holder = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    visit(holder, "/market/needs/NA1")
+    submit(holder, "认领")
+    assert holder.locator("#transfers").count() == 0  # nobody has asked yet
+
+    asker = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C2"))
+    visit(asker, "/market/needs/NA1")
+    assert asker.locator("#taken").is_visible()
+    submit(asker, "申请转让给本机构")
+    assert asker.locator("p.notice").first.inner_text() == "转让申请已提交，等待认领方答复。"
+    assert "72 小时" in asker.locator("#transfer-pending").inner_text()
+    assert asker.get_by_role("button", name="申请转让给本机构", exact=True).count() == 0
+
+    visit(holder, "/market/needs/NA1")
+    asked = holder.locator("#transfers li")
+    assert asked.count() == 1 and "第二慈善会" in asked.inner_text()
+    submit(holder, "同意转让")
+    assert holder.locator("p.notice").first.inner_text() == "已同意转让，该需求已交给对方机构。"
+    assert holder.locator("#taken").is_visible() and holder.locator("#transfers").count() == 0
+
+    visit(asker, "/market/needs/NA1")
+    assert asker.locator("#held").is_visible()
+    assert asker.locator("article").get_attribute("data-status") == "claimed"
+    assert NeedRepository(market).get("NA1").claimed_by == "C2"
+
+
+def test_a_holder_declines_a_transfer_request_and_keeps_the_need(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    holder = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    visit(holder, "/market/needs/NA1")
+    submit(holder, "认领")
+    asker = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C2"))
+    visit(asker, "/market/needs/NA1")
+    submit(asker, "申请转让给本机构")
+
+    visit(holder, "/?lang=en")
+    visit(holder, "/market/needs/NA1")
+    submit(holder, "Decline")
+    assert holder.locator("p.notice").first.inner_text() == "Transfer request declined."
+    assert holder.locator("#held").is_visible() and holder.locator("#transfers").count() == 0
+    # Answered: the asker may ask again.
+    visit(asker, "/market/needs/NA1")
+    assert asker.locator("#transfer-pending").count() == 0
+    assert asker.get_by_role("button", name="申请转让给本机构", exact=True).count() == 1
+
+
 def test_a_need_outside_the_helpers_regions_is_the_404_page(
     market: GraphClient, make_user: MakeUser, open_page: OpenPage
 ) -> None:

@@ -212,6 +212,37 @@ def test_release_transfer_and_cancel(world: World) -> None:
     assert cancelled.json()["status"] == "cancelled"
 
 
+def test_transfer_requests_are_listed_for_the_holder_the_asker_and_officials(
+    world: World,
+) -> None:
+    add_need(world.graph, "N-tl", "HA", VILLAGE_A)
+    world.call("charity_a", "POST", "/needs/N-tl/claim")
+    asked = world.call("womens", "POST", "/needs/N-tl/transfers").json()["transfer_id"]
+
+    def listed(who: str) -> list[dict[str, object]]:
+        response = world.call(who, "GET", "/needs/N-tl/transfers")
+        assert response.status_code == 200, (who, response.text)
+        return list(response.json())
+
+    for who in ("charity_a", "womens", "official_a", "admin"):
+        (request,) = listed(who)
+        assert request["id"] == asked and request["status"] == "pending", who
+        assert request["from_helper_id"] == "C1" and request["to_helper_id"] == "W1"
+        assert request["to_helper_name"] and request["resolved_at"] is None
+    # A helper that neither holds the need nor asked for it sees no other helper's interest.
+    assert listed("disabled") == []
+    # Outside the caller's region (or the helper's service regions) the need does not exist.
+    assert world.call("official_b", "GET", "/needs/N-tl/transfers").status_code == 404
+    assert world.call("enterprise_b", "GET", "/needs/N-tl/transfers").status_code == 404
+
+    declined = world.call("charity_a", "POST", f"/needs/N-tl/transfers/{asked}/decline")
+    assert declined.status_code == 200 and declined.json()["holder_id"] == "C1"
+    (answered,) = listed("womens")
+    assert answered["status"] == "declined" and answered["resolved_at"] is not None
+    again = world.call("womens", "POST", "/needs/N-tl/transfers").json()["transfer_id"]
+    assert [t["id"] for t in listed("charity_a")] == [again, asked]  # newest first
+
+
 def test_request_models_refuse_server_owned_fields(world: World) -> None:
     response = world.call(
         "field_a",
@@ -338,6 +369,23 @@ MATRIX: list[tuple[str, str, Callable[[str], str], dict[str, int]]] = [
             "charity_a": 403,
             "auditor": 403,
             "admin": 403,
+        },
+    ),
+    (
+        "GET",
+        "transfer requests",
+        lambda n: f"/needs/{n}/transfers",
+        {
+            "official_a": 200,
+            "official_b": 404,
+            "field_a": 200,
+            "field_b": 404,
+            "charity_a": 200,
+            "unit_a": 200,
+            "enterprise_b": 404,
+            "auditor": 403,
+            "admin": 200,
+            "anonymous": 401,
         },
     ),
     (
