@@ -20,6 +20,7 @@ from api.views import (
     LedgerItem,
     MemberView,
     RevealedIdentifiers,
+    scrub,
 )
 from bangfu.errors import ConflictError, InvalidInputError, NotFoundError
 from bangfu.identity import validate_national_id, validate_phone
@@ -107,6 +108,15 @@ class MemberDraft(BaseModel):
         return validate_phone(value) if value else None
 
 
+class RevealReason(BaseModel):
+    """Why a person's plaintext identifiers are needed (核实身份, 办理救助…): recorded in the
+    audit trail with the reveal, so a reviewer can judge each one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=200)
+
+
 class MemberCreate(MemberDraft):
     national_id: str = Field(max_length=30)
 
@@ -150,8 +160,11 @@ class HouseholdService:
         total = round(sum(i.amount or 0 for i in items if i.step in ("fulfil", "pledge")), 2)
         return Ledger(household_id=household_id, items=items, total_amount=total)
 
-    def reveal(self, caller: Caller, household_id: str, person_id: str) -> RevealedIdentifiers:
-        """Plaintext ID and phone of one member. Recorded before it is returned."""
+    def reveal(
+        self, caller: Caller, household_id: str, person_id: str, why: RevealReason
+    ) -> RevealedIdentifiers:
+        """Plaintext ID and phone of one member, with the stated reason. Recorded before it is
+        returned; identifiers typed into the reason are not copied into the trail."""
         household = self.households.get_in_scope(household_id, caller.prefixes)
         person = self.persons.get(person_id)
         if person.household_id != household.id:
@@ -163,7 +176,7 @@ class HouseholdService:
                 action="person.reveal_pii",
                 subject_type="person",
                 subject_id=person.id,
-                reason="explicit reveal",
+                reason=scrub(why.reason),
                 request_id=caller.request_id,
             )
         )

@@ -109,6 +109,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "release_title": ("放弃认领", "Give the claim back"),
     "release_button": ("放弃认领", "Release"),
     "released_ok": ("已放弃认领，需求重新开放。", "Released; the need is open again."),
+    "actions": ("操作", "Actions"),
+    "reveal_title": ("查看完整身份信息", "Show full identifiers"),
+    "reveal_link": ("查看", "Show"),
+    "reveal_warning": (
+        "完整身份证号和手机号仅用于办理业务。查看将连同原因记入审计记录。",
+        "Full ID numbers and phones are for casework only. Showing them is recorded in the "
+        "audit trail with your reason.",
+    ),
+    "reveal_reason": ("查看原因", "Reason"),
+    "reveal_button": ("查看并记录", "Show and record"),
+    "revealed_title": ("完整身份信息", "Full identifiers"),
+    "revealed_note": (
+        "本次查看已记入审计记录。请勿截图或转发。",
+        "This view is in the audit trail. Do not copy or forward it.",
+    ),
+    "back_to_household": ("返回农户", "Back to the household"),
     "transfer_request_button": ("申请转让给本机构", "Ask the holder to hand it over"),
     "transfer_requested_ok": (
         "转让申请已提交，等待认领方答复。",

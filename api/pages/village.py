@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Households, Needs
-from api.households import HouseholdDraft, MemberCreate, MemberDraft
+from api.households import HouseholdDraft, MemberCreate, MemberDraft, RevealReason
 from api.matching import Matching, NeedMatchesView
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, HouseholdFilter, NeedFilter
@@ -72,6 +72,7 @@ def household(request: Request, household_id: str, caller: Reader, service: Hous
         "ledger": ledger,
         "can_add_need": can(caller.principal, Action.CREATE_NEED),
         "can_edit": can(caller.principal, Action.WRITE_HOUSEHOLD),
+        "can_reveal": can(caller.principal, Action.REVEAL_PII),
     }
     return render(request, "household.html", context)
 
@@ -288,6 +289,51 @@ def update_member(
         return _member_form(request, household_id, result, member, 422)
     service.update_member(caller, household_id, person_id, result.model)
     return redirect(request, f"/village/households/{household_id}?done=saved_ok")
+
+
+# --- the audited reveal of a member's identifiers ------------------------------------------
+
+Revealer = Annotated[Caller, Depends(page_caller_for(Action.REVEAL_PII))]
+
+
+def _reveal_form(
+    request: Request,
+    household_id: str,
+    member: MemberView,
+    form: FormResult[RevealReason],
+    status: int = 200,
+) -> Response:
+    context = {"household_id": household_id, "member": member, "form": form}
+    return render(request, "reveal.html", context, status)
+
+
+@router.get("/village/households/{household_id}/members/{person_id}/reveal")
+def reveal_form(
+    request: Request, household_id: str, person_id: str, caller: Revealer, service: Households
+) -> Response:
+    """Asks why before anything is shown: the reason goes into the audit trail."""
+    member = service.member(caller, household_id, person_id)
+    return _reveal_form(request, household_id, member, FormResult(values={}))
+
+
+@router.post("/village/households/{household_id}/members/{person_id}/reveal")
+def reveal(
+    request: Request,
+    household_id: str,
+    person_id: str,
+    form: CheckedForm,
+    caller: Revealer,
+    service: Households,
+) -> Response:
+    """The plaintext identifiers, on this answer only (no redirect: they never sit in a URL or
+    a page that can be fetched again; pages are no-store)."""
+    result = parse_form(RevealReason, form, lang_of(request))
+    member = service.member(caller, household_id, person_id)
+    if result.model is None:
+        return _reveal_form(request, household_id, member, result, 422)
+    revealed = service.reveal(caller, household_id, person_id, result.model)
+    context = {"household_id": household_id, "member": member, "revealed": revealed}
+    return render(request, "revealed.html", context)
 
 
 # --- matching: the best helpers for an open need --------------------------------------------

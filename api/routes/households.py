@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Households, Pagination, caller_for
+from api.households import RevealReason
 from api.policy import Action
 from api.views import HouseholdDetail, HouseholdPage, Ledger, RevealedIdentifiers
 from bangfu.vocabulary import HouseholdStatus
@@ -45,7 +46,8 @@ def ledger(household_id: str, caller: Reader, service: Households) -> Ledger:
     "/households/{household_id}/members/{person_id}/reveal", response_model=RevealedIdentifiers
 )
 def reveal(
-    household_id: str, person_id: str, caller: Revealer, service: Households
+    household_id: str, person_id: str, body: RevealReason, caller: Revealer, service: Households
 ) -> RevealedIdentifiers:
-    """Plaintext ID number and phone of one member; every reveal is in the audit trail."""
-    return service.reveal(caller, household_id, person_id)
+    """Plaintext ID number and phone of one member, for a stated reason; every reveal is in
+    the audit trail with its reason."""
+    return service.reveal(caller, household_id, person_id, body)

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import SecretStr
 
 from bangfu.access import Role
 from bangfu.identity import make_national_id
+from bangfu.vocabulary import Employment, Health, LabourAbility, Relation, Schooling, Sex
 from graph.client import GraphClient
-from graph.models import AuditQuery
+from graph.models import AuditQuery, Person
 from graph.pii import PiiVault
-from graph.repositories import AuditRepository
+from graph.repositories import AuditRepository, PersonRepository
 from tests.browser.conftest import PHONE, OpenPage, check_accessible, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
 from tests.integration.marketplace_data import add_household
@@ -130,7 +132,7 @@ def test_a_field_worker_adds_and_edits_a_household_and_its_members_on_a_phone(
     assert "440223********" in row.inner_text()  # masked as the API masks it
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-    row.get_by_role("link").click()
+    row.get_by_role("link", name="修改成员信息 王大明").click()
     check_accessible(page)
     assert page.get_by_label("身份证号").input_value() == ""  # never shown unmasked
     page.get_by_label("姓名").fill("王大明明")
@@ -150,3 +152,52 @@ def test_a_field_worker_adds_and_edits_a_household_and_its_members_on_a_phone(
         assert action in actions
     assert "13712345678" not in str([e.after for e in events])
     assert valid not in str([e.after for e in events])
+
+
+def test_a_field_worker_reveals_a_members_id_for_a_stated_reason_and_it_is_audited(
+    village: GraphClient, vault: PiiVault, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    national_id = make_national_id("440223", date(1980, 5, 17), 102)
+    PersonRepository(village, vault).save(
+        Person(
+            id="HA-01",
+            household_id="HA",
+            national_id=SecretStr(national_id),
+            name="李小红",
+            sex=Sex.FEMALE,
+            birth_date=date(1980, 5, 17),
+            relation=Relation.HEAD,
+            health=Health.CHRONIC,
+            disability_grade=0,
+            schooling=Schooling.JUNIOR,
+            labour_ability=LabourAbility.NORMAL,
+            employment=Employment.MIGRANT,
+            phone=SecretStr("13912345678"),
+        )
+    )
+    worker = make_user(Role.FIELD_WORKER, region_code=VILLAGE_A)
+    page = sign_in(open_page(viewport=PHONE, is_mobile=True, has_touch=True), worker)
+    visit(page, "/village/households/HA")
+    assert national_id not in page.content()
+    page.get_by_role("link", name="查看完整身份信息 李小红").click()
+    page.wait_for_url("**/members/HA-01/reveal")
+    check_accessible(page)
+    assert national_id not in page.content()  # nothing shown before a reason is given
+    submit(page, "查看并记录")
+    assert page.locator("#e-reason").inner_text() == "必填"
+    assert national_id not in page.content()
+    page.get_by_label("查看原因").fill("办理医疗救助报销")
+    submit(page, "查看并记录")
+    assert page.locator("#revealed-id").inner_text() == national_id
+    assert page.locator("#revealed-phone").inner_text() == "13912345678"
+    events = AuditRepository(village).search(AuditQuery(actor_id=worker.user.id), limit=50)
+    (event,) = [e for e in events if e.action == "person.reveal_pii"]
+    assert event.subject_id == "HA-01" and event.reason == "办理医疗救助报销"
+
+    # A charity has no such page, and a field worker of another village does not find HA.
+    charity = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C1"))
+    response = charity.goto("/village/households/HA/members/HA-01/reveal")
+    assert response is not None and response.status == 403
+    other = sign_in(open_page(), make_user(Role.FIELD_WORKER, region_code=VILLAGE_B))
+    response = other.goto("/village/households/HA/members/HA-01/reveal")
+    assert response is not None and response.status == 404

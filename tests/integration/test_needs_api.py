@@ -453,8 +453,8 @@ def test_authorization_matrix(world: World) -> None:
             need_id = f"N-m{counter}"  # a fresh open need for every call: calls change state
             add_need(world.graph, need_id, "HA", VILLAGE_A)
             kwargs: dict[str, object] = {}
-            if name == "cancel":
-                kwargs["json"] = {"reason": "测试取消"}
+            if name in ("cancel", "reveal"):
+                kwargs["json"] = {"reason": "测试原因"}
             got = status_of(world, who, method, path_of(need_id), **kwargs)
             if got != want:
                 failures.append(f"{name} as {who}: expected {want}, got {got}")
@@ -483,7 +483,11 @@ def test_helpers_never_receive_identifiers(world: World) -> None:
         bodies.append(world.call(who, "POST", "/needs/N-p/pledges", json={"amount": 100}).text)
         bodies.append(world.call(who, "GET", "/market/claims").text)
         bodies.append(world.call(who, "GET", "/households/HA").text)
-        bodies.append(world.call(who, "POST", "/households/HA/members/HA-01/reveal").text)
+        bodies.append(
+            world.call(
+                who, "POST", "/households/HA/members/HA-01/reveal", json={"reason": "核实身份"}
+            ).text
+        )
     for body in bodies:
         assert not ID_PATTERN.search(body), body
         assert not PHONE_PATTERN.search(body), body
@@ -492,10 +496,19 @@ def test_helpers_never_receive_identifiers(world: World) -> None:
     detail = world.call("official_a", "GET", "/households/HA").json()
     assert detail["members"][0]["national_id_masked"] == NID_A[:6] + "********" + NID_A[-4:]
     assert NID_A not in world.call("official_a", "GET", "/households/HA").text
-    revealed = world.call("official_a", "POST", "/households/HA/members/HA-01/reveal").json()
+    reveal = "/households/HA/members/HA-01/reveal"
+    # A reveal states why; without a reason nothing is shown and nothing recorded.
+    unexplained = world.call("official_a", "POST", reveal)
+    assert unexplained.status_code == 422 and NID_A not in unexplained.text
+    assert world.call("official_a", "POST", reveal, json={"reason": "x"}).status_code == 422
+    events = world.call("auditor", "GET", "/audit", params={"subject_id": "HA-01"}).json()
+    assert not [e for e in events["items"] if e["action"] == "person.reveal_pii"]
+    why = f"办理医疗救助，核对 {NID_A}"  # an ID typed into the reason stays out of the trail
+    revealed = world.call("official_a", "POST", reveal, json={"reason": why}).json()
     assert revealed["national_id"] == NID_A
     events = world.call("auditor", "GET", "/audit", params={"subject_id": "HA-01"}).json()
-    assert any(e["action"] == "person.reveal_pii" for e in events["items"])
+    (recorded,) = [e for e in events["items"] if e["action"] == "person.reveal_pii"]
+    assert recorded["reason"] == "办理医疗救助，核对 ***"
 
 
 def test_two_hundred_concurrent_http_claims_one_winner(
