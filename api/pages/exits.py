@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from api.exits import ExitsDep, ExitView, ProposalRequest
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, ExitFilter
-from api.pages.forms import FormResult, parse_form
+from api.pages.forms import FormResult, field_message, parse_form
 from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
 from api.policy import Action, can
@@ -72,7 +72,12 @@ def proposals(
 def propose(request: Request, form: CheckedForm, caller: Proposer, exits: ExitsDep) -> Response:
     """Compute the proposals of the caller's region (or a region inside it) now, as the API's
     POST /exits/proposals; proposing again adds none and keeps every decision."""
-    result = parse_form(ProposalRequest, form, lang_of(request))
+    lang = lang_of(request)
+    result = parse_form(ProposalRequest, form, lang)
+    if result.model is not None and not result.model.region and not caller.principal.region_code:
+        # An admin has no region of their own: "blank for your region" means nothing for them.
+        result.errors["region"] = field_message("missing", None, lang)
+        result.model = None
     if result.model is None:
         return _list_page(request, caller, exits, ExitFilter(), result, 422)
     exits.propose(caller, result.model)

@@ -294,3 +294,23 @@ def test_a_charity_cannot_open_the_exits(
         response = page.goto(path)
         assert response is not None and response.status == 403
         assert page.locator("h1").inner_text() == "无权访问"
+
+
+def test_an_admin_names_the_region_to_compute(
+    exit_world: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    page = sign_in(open_page(viewport=PHONE), make_user(Role.ADMIN))
+    visit(page, "/exits")
+    form = page.locator("form#propose")
+    submit(page, "生成退出建议")  # no region of their own: the field is required
+    assert page.locator("#e-propose-region").inner_text() == "必填"
+    form.get_by_label("区划代码").fill("4402x")
+    submit(page, "生成退出建议")
+    assert page.locator("#e-propose-region").inner_text() == "格式不正确"
+    assert form.get_by_label("区划代码").input_value() == "4402x"
+    form.get_by_label("区划代码").fill(COUNTY_B)
+    submit(page, "生成退出建议")
+    assert listed(page) == [HB]
+    # Admins read for support but take no decision (the policy leaves it to officials).
+    visit(page, f"/exits/{HB}")
+    assert page.locator("form#decision").count() == 0
