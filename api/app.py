@@ -20,6 +20,7 @@ from api.pages import alerts as alert_pages
 from api.pages import audit as audit_pages
 from api.pages import checks as check_pages
 from api.pages import dashboard as dashboard_pages
+from api.pages import exits as exit_pages
 from api.pages import login as login_pages
 from api.pages import market as market_pages
 from api.pages import village as village_pages
@@ -176,6 +177,7 @@ def create_app() -> FastAPI:
         dashboard_pages.router,
         audit_pages.router,
         check_pages.router,
+        exit_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -238,11 +238,17 @@ class ExitChange:
     village_props: dict[str, Any]
 
 
+def may_decide(principal: Principal) -> bool:
+    """Whether the principal's level decides exits: a county or a wider region (the pages ask
+    this to offer the decision form only to those whose decision would be taken)."""
+    code = principal.region_code or ""
+    return bool(code) and len(code) <= COUNTY_CODE_LENGTH
+
+
 def decide(
     proposal: ExitProposal, body: ExitDecision, principal: Principal, now: datetime
 ) -> ExitChange:
-    code = principal.region_code or ""
-    if not code or len(code) > COUNTY_CODE_LENGTH:
+    if not may_decide(principal):
         raise PermissionDeniedError(
             "exits are decided by officials of a county or a wider region",
             message_zh="退出须由县级及以上干部审批",

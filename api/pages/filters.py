@@ -12,6 +12,8 @@ from bangfu.vocabulary import (
     AlertReason,
     AlertStatus,
     CrossCheckRule,
+    ExitKind,
+    ExitStatus,
     FindingStatus,
     HouseholdStatus,
     NeedCategory,
@@ -83,6 +85,12 @@ class AlertFilter(Filter):
 class TaskFilter(Filter):
     status: FindingStatus | None = None
     rule: CrossCheckRule | None = None
+    region: RegionCode = None
+
+
+class ExitFilter(Filter):
+    kind: ExitKind | None = None
+    status: ExitStatus | None = None
     region: RegionCode = None
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import Request
 
-from bangfu.vocabulary import FINDING_STATUS_ZH, label_zh
+from bangfu.vocabulary import EXIT_STATUS_ZH, FINDING_STATUS_ZH, label_zh
 
 Lang = Literal["zh", "en"]
 LANG_COOKIE = "bangfu_lang"
@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_dashboard": ("统计看板", "Dashboard"),
     "nav_audit": ("审计记录", "Audit trail"),
     "nav_checks": ("核实任务", "Verification tasks"),
+    "nav_exits": ("退出审批", "Exits"),
     # login
     "login_title": ("登录", "Sign in"),
     "username": ("用户名", "Username"),
@@ -228,6 +229,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outcome_confirm": ("属实：按部门数据更正", "Confirmed: correct the record"),
     "outcome_dismiss": ("不属实：档案无误", "Dismissed: the record is right"),
     "resolved_ok": ("已办结。", "Resolved."),
+    # exits
+    "exits_title": ("脱贫退出与贫困村出列", "Household exits and villages leaving the list"),
+    "exit_kind": ("类型", "Kind"),
+    "year": ("年度", "Year"),
+    "propose_exits_title": ("生成退出建议", "Compute exit proposals"),
+    "propose_exits_intro": (
+        "按当前数据判断辖区内贫困户、监测户是否达到收入标准和“两不愁三保障”，各村贫困发生率是否"
+        "低于2%且无待核查任务。再次生成不会重复，已有的审批结果保持不变。",
+        "Judges from today's data whether the region's poor and monitored households meet the "
+        "income line and the two assurances and three guarantees, and whether each village's "
+        "poverty incidence is under 2% with no open verification task. Running it again adds "
+        "no duplicate and keeps every decision.",
+    ),
+    "propose_region": ("区划代码（留空为本辖区）", "Region code (blank: your region)"),
+    "as_of": ("评估日期（留空为今天）", "Day judged (blank: today)"),
+    "propose_button": ("生成退出建议", "Compute proposals"),
+    "exits_proposed_ok": (
+        "退出建议已生成，下面列出待审批的建议。",
+        "Proposals computed; those awaiting a decision are listed below.",
+    ),
+    "criteria_household": ("收入与“两不愁三保障”", "Income and the guarantees (两不愁三保障)"),
+    "criteria_village": ("出列条件", "Conditions for leaving the list (出列)"),
+    "check_met": ("达标", "met"),
+    "check_not_met": ("未达标", "not met"),
+    "check_assumed": ("无数据核验，视同达标", "no data to check: taken as met"),
+    "incidence": ("贫困发生率（提出时）", "Poverty incidence (when proposed)"),
+    "incidence_limit": ("出列标准", "Threshold"),
+    "below_pct": ("低于 {pct}", "below {pct}"),
+    "open_tasks_now": ("当前待核查任务", "Verification tasks open now"),
+    "open_tasks_warning": (
+        "提出建议后又有待核查任务，建议核查办结后再审批。",
+        "A verification task has opened since the proposal; resolve it before deciding.",
+    ),
+    "proposed_at": ("提出时间", "Proposed"),
+    "decided_at": ("审批时间", "Decided"),
+    "decided_by": ("审批人", "Decided by"),
+    "decision_note": ("审批意见", "Decision note"),
+    "decision_title": ("县级审批", "County decision"),
+    "approve_exit_button": ("批准退出", "Approve"),
+    "reject_exit_button": ("不予批准", "Reject"),
+    "exit_approved_ok": ("已批准退出。", "Approved."),
+    "exit_rejected_ok": ("已不予批准。", "Rejected."),
+    "decision_county_only": (
+        "退出由县级及以上干部审批，此处仅显示审批状态。",
+        "Exits are decided by officials of a county or above; the state is shown here.",
+    ),
     # risk
     "alerts_title": ("返贫风险预警", "Risk alerts"),
     "alert_title": ("风险预警", "Risk alert"),
@@ -319,6 +366,8 @@ PAGE_LABELS_ZH: dict[str, dict[str, str]] = {
         "admin": "管理员",
     },
     "finding": dict(FINDING_STATUS_ZH),
+    "exit": dict(EXIT_STATUS_ZH),
+    "exit_kind": {"household": "脱贫退出", "village": "贫困村出列"},
     "sex": {"male": "男", "female": "女"},
     "relation": {
         "head": "户主",

@@ -43,6 +43,9 @@ DONE_KEYS = frozenset(
         "transfer_requested_ok",
         "transfer_approved_ok",
         "transfer_declined_ok",
+        "exits_proposed_ok",
+        "exit_approved_ok",
+        "exit_rejected_ok",
     }
 )
 
@@ -72,6 +75,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/checks", "nav_checks"),
         ("/alerts", "nav_alerts"),
+        ("/exits", "nav_exits"),
         ("/dashboard", "nav_dashboard"),
     ),
     Role.OFFICIAL: (
@@ -80,11 +84,13 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/village", "nav_village"),
         ("/checks", "nav_checks"),
+        ("/exits", "nav_exits"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (
         ("/market", "nav_market"),
         ("/dashboard", "nav_dashboard"),
+        ("/exits", "nav_exits"),
         ("/audit", "nav_audit"),
     ),
 }

@@ -181,3 +181,13 @@ def test_county_officials_decide_and_an_approved_exit_changes_the_status() -> No
         exits.decide(proposal(), APPROVE, official("445126101"), NOW)
     with pytest.raises(ConflictError):
         exits.decide(proposal(status=ExitStatus.APPROVED), APPROVE, official("445126"), NOW)
+
+
+@pytest.mark.parametrize(
+    ("region_code", "decides"),
+    [("44", True), ("4402", True), ("440223", True), ("440223101", False), (None, False)],
+)
+def test_only_a_county_or_a_wider_region_decides(region_code: str | None, decides: bool) -> None:
+    """What the exit page asks before offering the decision form, and decide() enforces."""
+    principal = Principal(user_id="u", username="u", role=Role.OFFICIAL, region_code=region_code)
+    assert exits.may_decide(principal) is decides

@@ -13,6 +13,8 @@ from api.pages.i18n import MESSAGES, label, translate
 from api.pages.render import DONE_KEYS, NAV, TEMPLATES_DIR, safe_next
 from api.pages.review_forms import STEP_FORMS, decision_form
 from api.pages.session import tokens_match
+from api.policy import ALLOWED, Action
+from bangfu.access import Role
 from matching.needs import NeedDraft
 from ml import review
 
@@ -29,12 +31,19 @@ def test_every_message_key_a_template_uses_is_in_the_catalog() -> None:
     assert all(zh.strip() and en.strip() for zh, en in MESSAGES.values())
 
 
+def test_the_exits_link_is_shown_exactly_to_the_roles_that_may_read_exits() -> None:
+    shown = {role for role in Role if "/exits" in [href for href, _ in NAV.get(role, ())]}
+    assert shown == set(ALLOWED[Action.READ_EXITS])
+
+
 def test_labels_pick_the_meaning_of_shared_codes() -> None:
     assert label("zh", "normal", "urgency") == "普通"
     assert label("zh", "normal", "labour") == "普通劳动力"
     assert label("zh", "illness") == "因病"
     assert label("en", "in_progress", "need") == "in progress"
     assert translate("en", "page_n", n=3) == "Page 3"
+    assert label("zh", "rejected", "exit") == "未批准"
+    assert label("zh", "village", "exit_kind") == "贫困村出列"
 
 
 def test_a_bad_form_keeps_what_was_typed_and_says_what_is_wrong_per_field() -> None:
