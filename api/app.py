@@ -22,6 +22,7 @@ from api.pages import checks as check_pages
 from api.pages import dashboard as dashboard_pages
 from api.pages import login as login_pages
 from api.pages import market as market_pages
+from api.pages import projects as project_pages
 from api.pages import village as village_pages
 from api.pages.render import STATIC_DIR
 from api.request_ids import new_request_id
@@ -176,6 +177,7 @@ def create_app() -> FastAPI:
         dashboard_pages.router,
         audit_pages.router,
         check_pages.router,
+        project_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

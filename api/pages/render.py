@@ -43,6 +43,10 @@ DONE_KEYS = frozenset(
         "transfer_requested_ok",
         "transfer_approved_ok",
         "transfer_declined_ok",
+        "project_approved_ok",
+        "project_rejected_ok",
+        "disbursed_ok",
+        "milestone_achieved_ok",
     }
 )
 
@@ -72,6 +76,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/checks", "nav_checks"),
         ("/alerts", "nav_alerts"),
+        ("/projects", "nav_projects"),
         ("/dashboard", "nav_dashboard"),
     ),
     Role.OFFICIAL: (
@@ -80,6 +85,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/village", "nav_village"),
         ("/checks", "nav_checks"),
+        ("/projects", "nav_projects"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (
