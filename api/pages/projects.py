@@ -20,11 +20,11 @@ from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, AnomalyFilter, ProjectFilter
 from api.pages.forms import FormResult, parse_form
 from api.pages.i18n import lang_of
+from api.pages.project_forms import FORMS, usable_forms
 from api.pages.render import redirect, render
 from api.policy import Action, can
 from api.projects import AnomalyView, ProjectDesk, Projects, ProjectView
-from bangfu.access import Principal, Role
-from bangfu.settings import ProjectSettings, get_settings
+from bangfu.settings import get_settings
 from bangfu.vocabulary import ProjectAnomaly, ProjectStage, ProjectType
 from matching import project_lifecycle as lifecycle
 from matching.needs import Caller
@@ -37,47 +37,6 @@ Inspector = Annotated[Caller, Depends(page_caller_for(Action.READ_PROJECT_ANOMAL
 Decider = Annotated[Caller, Depends(page_caller_for(Action.DECIDE_PROJECT))]
 Updater = Annotated[Caller, Depends(page_caller_for(Action.UPDATE_PROJECT))]
 Treasurer = Annotated[Caller, Depends(page_caller_for(Action.MANAGE_PROJECT_FUNDS))]
-
-# The forms of the project page, by the action each posts (its idp prefix in the template).
-FORM_ACTIONS = ("approve", "reject", "disburse", "achieve")
-
-# Which policy action each form needs, on top of the project's stage and the official's level.
-_FORM_POLICY: dict[str, Action] = {
-    "approve": Action.DECIDE_PROJECT,
-    "reject": Action.DECIDE_PROJECT,
-    "disburse": Action.MANAGE_PROJECT_FUNDS,
-    "achieve": Action.UPDATE_PROJECT,
-}
-_FORM_STEP: dict[str, ProjectAction] = {
-    "approve": ProjectAction.APPROVE,
-    "reject": ProjectAction.REJECT,
-    "disburse": ProjectAction.DISBURSE,
-    "achieve": ProjectAction.ACHIEVE_MILESTONE,
-}
-
-
-def usable_forms(principal: Principal, project: ProjectView, settings: ProjectSettings) -> set[str]:
-    """The forms to show: the policy admits the role, the project's stage allows the step, and
-    an official's level is high enough (county or above; the city for an approval over the
-    county's budget limit). Who proposed the project is not in the view: the service refuses a
-    proposer's own approval with its error page."""
-    stage = ProjectStage(project.stage)
-    code_length = len(principal.region_code or "")
-    shown: set[str] = set()
-    for form, action in _FORM_STEP.items():
-        if not can(principal, _FORM_POLICY[form]):
-            continue
-        if action not in lifecycle.allowed_actions(stage):
-            continue
-        limit = lifecycle.level_limit(action, project.budget, settings)
-        if limit is not None and (principal.role is not Role.OFFICIAL or code_length > limit):
-            continue
-        shown.add(form)
-    if "disburse" in shown and not any(f.allocated > f.disbursed for f in project.funds):
-        shown.discard("disburse")  # nothing allocated is left to pay out
-    if not any(m.achieved_date is None for m in project.milestones):
-        shown.discard("achieve")
-    return shown
 
 
 @router.get("/projects")
@@ -133,11 +92,18 @@ def _project_page(
     forms: Mapping[str, FormResult[Any]] | None = None,
     status: int = 200,
 ) -> Response:
-    blank: dict[str, FormResult[Any]] = {f: FormResult(values={}) for f in FORM_ACTIONS}
+    blank: dict[str, FormResult[Any]] = {f: FormResult(values={}) for f in FORMS}
     context = {
         "project": project,
         "anomalies": _anomalies_of(desk, caller, project),
-        "usable": usable_forms(caller.principal, project, get_settings().projects),
+        "usable": usable_forms(
+            caller.principal,
+            ProjectStage(project.stage),
+            project.budget,
+            unpaid=any(f.allocated > f.disbursed for f in project.funds),
+            open_milestones=any(m.achieved_date is None for m in project.milestones),
+            settings=get_settings().projects,
+        ),
         "forms": {**blank, **(forms or {})},
         "sources": [f.source for f in project.funds if f.allocated > f.disbursed],
         "open_milestones": [m for m in project.milestones if m.achieved_date is None],
