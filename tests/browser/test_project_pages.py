@@ -204,6 +204,15 @@ def test_a_county_official_lists_the_countys_projects_and_opens_one(
     assert "20,000.00" in page.locator("#funds tr[data-source='east_west']").inner_text()
     assert ("project.disburse", "ok") in events(world, world.running)
 
+    # The second milestone achieved through its form: the project reaches 100%.
+    second = milestones.nth(1).get_attribute("data-milestone-id")
+    form = page.locator(f"form[action$='/milestones/{second}/achieve']")
+    form.get_by_label("完成日期").fill(date.today().isoformat())
+    submit(page, "登记完成 2")
+    assert "done=milestone_achieved_ok" in page.url
+    assert page.locator("#project-progress").inner_text() == "100%"
+    assert page.locator("#milestones tr[data-achieved='false']").count() == 0
+
     visit(page, f"/projects/{world.running}?lang=en")
     assert page.locator("#milestones thead").inner_text().startswith("Milestone")
 
@@ -330,6 +339,10 @@ def test_anomalies_with_their_evidence_fit_a_phone(world: World, open_page: Open
     assert "已脱贫" in ineligible or "exited" in ineligible
     visit(page, "/projects/anomalies?rule=ineligible_beneficiary")
     assert page.locator("li.anomaly").count() == 1
+    # As the nightly scan stored them: no scan has run here, so none.
+    visit(page, "/projects/anomalies?stored=true")
+    assert page.locator("#anomaly-source").get_attribute("data-source") == "scan"
+    assert page.locator("li.anomaly").count() == 0
 
     # The project's own page lists them too; a clean project lists none.
     visit(page, f"/projects/{world.advanced}")
