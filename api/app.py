@@ -23,6 +23,7 @@ from api.pages import dashboard as dashboard_pages
 from api.pages import exits as exit_pages
 from api.pages import login as login_pages
 from api.pages import market as market_pages
+from api.pages import projects as project_pages
 from api.pages import village as village_pages
 from api.pages.render import STATIC_DIR
 from api.request_ids import new_request_id
@@ -178,6 +179,7 @@ def create_app() -> FastAPI:
         audit_pages.router,
         check_pages.router,
         exit_pages.router,
+        project_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

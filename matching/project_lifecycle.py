@@ -148,13 +148,7 @@ def check_actor(
         raise PermissionDeniedError(
             f"only officials may {action.value}", message_zh="该操作须由干部办理"
         )
-    limit = _MAX_CODE_LENGTH.get(action)
-    if (
-        action is ProjectAction.APPROVE
-        and state is not None
-        and state.budget > settings.county_approval_limit
-    ):
-        limit = CITY_CODE_LENGTH
+    limit = level_limit(action, state.budget if state is not None else None, settings)
     code = principal.region_code or ""
     if limit is not None and len(code) > limit:
         raise PermissionDeniedError(
@@ -170,6 +164,23 @@ def check_actor(
             "a project is approved by someone other than its proposer",
             message_zh="项目不能由申报人本人审批",
         )
+
+
+def level_limit(
+    action: ProjectAction, budget: float | None, settings: ProjectSettings
+) -> int | None:
+    """The longest region code an official may hold to take `action` on a project with this
+    budget (6: county or above; 4: city or above for an approval over the county's limit), or
+    None when any level inside the project's region may. The pages use it to show a form only
+    to officials of a level that may use it; check_actor enforces it."""
+    limit = _MAX_CODE_LENGTH.get(action)
+    if (
+        action is ProjectAction.APPROVE
+        and budget is not None
+        and budget > settings.county_approval_limit
+    ):
+        limit = CITY_CODE_LENGTH
+    return limit
 
 
 def check_propose(principal: Principal, region_code: str) -> None:

@@ -18,9 +18,13 @@ from bangfu.vocabulary import (
     HouseholdStatus,
     NeedCategory,
     NeedStatus,
+    ProjectAnomaly,
+    ProjectStage,
+    ProjectType,
     Urgency,
 )
 from graph.claims import NeedQuery
+from graph.project_records import ProjectQuery
 
 REGION_PATTERN = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
 PAGE_SIZE = 20
@@ -100,3 +104,26 @@ class AuditFilter(Filter):
     actor_id: Annotated[str | None, Field(max_length=200)] = None
     since: datetime | None = None  # a time without a zone is UTC, as in the API
     until: datetime | None = None
+
+
+class ProjectFilter(Filter):
+    stage: ProjectStage | None = None
+    type: ProjectType | None = None
+    region: RegionCode = None
+    q: Annotated[str | None, Field(min_length=1, max_length=50)] = None
+
+    def query(self) -> ProjectQuery:
+        return ProjectQuery(
+            stage=self.stage,
+            type=self.type,
+            region_code=self.region,
+            text=self.q,
+            skip=self.skip,
+            limit=PAGE_SIZE,
+        )
+
+
+class AnomalyFilter(Filter):
+    rule: ProjectAnomaly | None = None
+    # False: checked now (as the API's default); True: as the nightly scan stored them.
+    stored: bool = False

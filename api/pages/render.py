@@ -46,6 +46,10 @@ DONE_KEYS = frozenset(
         "exits_proposed_ok",
         "exit_approved_ok",
         "exit_rejected_ok",
+        "project_approved_ok",
+        "project_rejected_ok",
+        "disbursed_ok",
+        "milestone_achieved_ok",
     }
 )
 
@@ -76,6 +80,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/checks", "nav_checks"),
         ("/alerts", "nav_alerts"),
         ("/exits", "nav_exits"),
+        ("/projects", "nav_projects"),
         ("/dashboard", "nav_dashboard"),
     ),
     Role.OFFICIAL: (
@@ -85,6 +90,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village", "nav_village"),
         ("/checks", "nav_checks"),
         ("/exits", "nav_exits"),
+        ("/projects", "nav_projects"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (
