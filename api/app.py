@@ -33,6 +33,7 @@ from api.routes import (
     auth,
     exits,
     health,
+    helpers,
     households,
     imports,
     jobs,
@@ -159,6 +160,7 @@ def create_app() -> FastAPI:
         audit.router,
         needs.router,
         households.router,
+        helpers.router,
         jobs.router,
         imports.router,
     ):

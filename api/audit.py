@@ -100,13 +100,19 @@ class AuditTrail:
         *,
         region_code: str | None = None,
         claimed_by: str | None = None,
+        helper_id: str | None = None,
     ) -> None:
         """`policy.ensure_can` for this trail's principal; a refusal is recorded, then raised."""
         principal = self._require_principal(action.value, subject_type, subject_id)
         subject = f"{subject_type} {subject_id}" if subject_id else subject_type
         try:
             ensure_can(
-                principal, action, region_code=region_code, claimed_by=claimed_by, subject=subject
+                principal,
+                action,
+                region_code=region_code,
+                claimed_by=claimed_by,
+                helper_id=helper_id,
+                subject=subject,
             )
         except (PermissionDeniedError, NotFoundError) as exc:
             reason = "out_of_scope" if isinstance(exc, NotFoundError) else "not_permitted"

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from api.audit import AuditTrail
 from api.auth import AuthService
 from api.evidence import EvidenceStore
+from api.helpers import HelperService
 from api.households import HouseholdService
 from api.policy import ALLOWED, Action, scope_for
 from api.rate_limit import login_throttle
@@ -36,6 +37,7 @@ from graph.models import Need
 from graph.pii import get_vault
 from graph.repositories import HouseholdRepository, NeedRepository, PersonRepository
 from graph.repositories.audit import AuditRepository
+from graph.repositories.helpers import HelperRepository
 from graph.repositories.regions import RegionRepository
 from graph.repositories.users import UserRepository
 from matching.needs import Caller, NeedService
@@ -165,6 +167,19 @@ def caller_for(action: Action) -> Callable[..., Caller]:
     return dependency
 
 
+def caller_for_any(*actions: Action) -> Callable[..., Caller]:
+    """Like `caller_for`, for an endpoint serving several actions (an admin's and an
+    organisation's own edit): the caller is admitted for the first action its role is allowed;
+    the service then authorizes the record (api/helpers.py)."""
+
+    def dependency(trail: Audit, request: Request, rid: RequestId) -> Caller:
+        role = trail.principal.role if trail.principal is not None else None
+        action = next((a for a in actions if role in ALLOWED[a]), actions[0])
+        return admit(trail, request, rid, action)
+
+    return dependency
+
+
 def _embed_new_need(need: Need) -> None:
     # Sent after the need committed: the worker reads it back, embeds it and stores the vector,
     # so ranking never embeds on a request. The need is saved either way: with the broker down
@@ -199,6 +214,28 @@ async def household_service(graph: Graph, needs: Needs) -> HouseholdService:
 
 
 Households = Annotated[HouseholdService, Depends(household_service)]
+
+
+def _embed_changed_helper(helper_id: str) -> None:
+    # As for a new need: after the commit, best effort; the nightly batch covers a miss.
+    try:
+        celery_app.send_task(
+            "bangfu.matching.embed", kwargs={"helper_ids": [helper_id]}, retry=False
+        )
+    except OperationalError:
+        log.warning("embedding task for helper %s not sent: the broker is unreachable", helper_id)
+
+
+async def helper_service(graph: Graph) -> HelperService:
+    return HelperService(
+        HelperRepository(graph),
+        RegionRepository(graph),
+        AuditRepository(graph),
+        on_changed=_embed_changed_helper,
+    )
+
+
+Helpers = Annotated[HelperService, Depends(helper_service)]
 
 
 async def evidence_store() -> EvidenceStore:

@@ -56,6 +56,8 @@ class Action(StrEnum):
     PROPOSE_EXITS = "propose_exits"  # 退出 / 出列 proposals for a region
     READ_EXITS = "read_exits"
     DECIDE_EXIT = "decide_exit"  # approve or reject a proposal (county officials and above)
+    MANAGE_HELPERS = "manage_helpers"  # register organisations, set their regions and capacity
+    EDIT_OWN_HELPER = "edit_own_helper"  # a helper login: its organisation's profile
 
 
 R = Role
@@ -119,11 +121,18 @@ ALLOWED: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.PROPOSE_EXITS: frozenset({R.OFFICIAL, R.ADMIN}),
         Action.READ_EXITS: _REGIONAL | {R.ADMIN},
         Action.DECIDE_EXIT: frozenset({R.OFFICIAL}),
+        # Organisations (api/helpers.py): admins register them and set where they serve (that
+        # decides which households' needs they see); a helper login keeps its own profile —
+        # description, capabilities, capacity — but cannot widen its service regions.
+        Action.MANAGE_HELPERS: frozenset({R.ADMIN}),
+        Action.EDIT_OWN_HELPER: HELPER_ROLES,
     }
 )
 
 # Actions on the system as a whole: no region to check.
-GLOBAL_ACTIONS = frozenset({Action.READ_AUDIT, Action.MANAGE_USERS})
+GLOBAL_ACTIONS = frozenset(
+    {Action.READ_AUDIT, Action.MANAGE_USERS, Action.MANAGE_HELPERS, Action.EDIT_OWN_HELPER}
+)
 
 # Roles that see aggregate figures of every region although their scope holds no records: an
 # auditor reads no household, but may read the province's sums.
@@ -183,6 +192,8 @@ _ACTION_ZH = {
     Action.PROPOSE_EXITS: "生成退出建议",
     Action.READ_EXITS: "查看退出建议",
     Action.DECIDE_EXIT: "审批退出",
+    Action.MANAGE_HELPERS: "管理帮扶主体",
+    Action.EDIT_OWN_HELPER: "维护本机构信息",
 }
 
 _ROLE_ZH = {
@@ -222,9 +233,12 @@ def can(
     *,
     region_code: str | None = None,
     claimed_by: str | None = None,
+    helper_id: str | None = None,
 ) -> bool:
     try:
-        ensure_can(principal, action, region_code=region_code, claimed_by=claimed_by)
+        ensure_can(
+            principal, action, region_code=region_code, claimed_by=claimed_by, helper_id=helper_id
+        )
     except (PermissionDeniedError, NotFoundError):
         return False
     return True
@@ -236,20 +250,27 @@ def ensure_can(
     *,
     region_code: str | None = None,
     claimed_by: str | None = None,
+    helper_id: str | None = None,
     subject: str = "record",
 ) -> None:
     """Raise unless `principal` may do `action` on a record in `region_code`.
 
     Pass `region_code` (the record's village, or any region code) for an action on one record;
     leave it out for a listing and filter the listing by `scope_for`. For UPDATE_CLAIM pass the
-    claiming helper's id as `claimed_by`. `subject` names the record in the 404 message (e.g.
-    "need N1") so that it reads like the repository's own "not found".
+    claiming helper's id as `claimed_by`; for EDIT_OWN_HELPER the organisation's id as
+    `helper_id`. `subject` names the record in the 404 message (e.g. "need N1") so that it
+    reads like the repository's own "not found".
     """
     if principal.role not in ALLOWED[action]:
         raise PermissionDeniedError(
             f"role {principal.role.value} may not {action.value}",
             message_zh=f"{role_zh(principal.role)}无权{_ACTION_ZH[action]}",
         )
+    if action is Action.EDIT_OWN_HELPER and (
+        principal.helper_id is None or helper_id != principal.helper_id
+    ):
+        # Another organisation's profile does not exist for this caller.
+        raise NotFoundError(f"{subject} not found", message_zh="未找到")
     if action in GLOBAL_ACTIONS:
         return
     if region_code is not None and not scope_for(principal, action).covers(region_code):

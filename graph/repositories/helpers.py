@@ -24,6 +24,18 @@ RETURN count(*) AS written
 
 GET_HELPER = "MATCH (h:Helper {id: $id}) RETURN h {.*} AS h"
 
+# Admins page through the organisations by id (the id constraint's index gives the order), of
+# one kind or all; counted apart.
+PAGE_HELPERS = """
+MATCH (h:Helper) WHERE h.id IS NOT NULL AND ($kind IS NULL OR h.kind = $kind)
+RETURN h {.*} AS h ORDER BY h.id SKIP $skip LIMIT $limit
+"""
+
+COUNT_HELPERS = """
+MATCH (h:Helper) WHERE $kind IS NULL OR h.kind = $kind
+RETURN count(h) AS total
+"""
+
 # A helper serves a village when it serves the village or any region above it.
 SERVING_VILLAGE = """
 MATCH (:Region {code: $village_code})-[:PART_OF*0..4]->(r:Region)<-[:SERVES]-(h:Helper)
@@ -64,6 +76,18 @@ class HelperRepository:
 
     def save(self, helper: Helper) -> None:
         self.save_rows([helper_row(helper)])
+
+    def save_statement(self, helper: Helper) -> tuple[str, dict[str, Any]]:
+        """The write for one helper, for a caller that commits it together with its audit
+        event (AuditRepository.append(..., statements=[...])). Its service regions must exist
+        (checked by the caller): a missing one is skipped by the MATCH."""
+        return SAVE_HELPERS, {"rows": [helper_row(helper)]}
+
+    def page(self, kind: str | None, skip: int, limit: int) -> tuple[list[Helper], int]:
+        """Helpers (of one kind, or all) ordered by id, and how many there are."""
+        rows = self.graph.read(PAGE_HELPERS, kind=kind, skip=skip, limit=limit)
+        total = self.graph.read_one(COUNT_HELPERS, kind=kind)
+        return [helper_from_row(r["h"]) for r in rows], int(total["total"]) if total else 0
 
     def get(self, helper_id: str) -> Helper:
         row = self.graph.read_one(GET_HELPER, id=helper_id)

@@ -39,6 +39,12 @@ ORDER BY size(n.code)
 
 COUNT_BY_LEVEL = "MATCH (n:Region) RETURN n.level AS level, count(*) AS regions"
 
+EXISTING_CODES = """
+UNWIND $codes AS code
+MATCH (r:Region {code: code})
+RETURN r.code AS code
+"""
+
 
 def region_row(region: Region) -> dict[str, Any]:
     return region.model_dump(mode="json")
@@ -67,6 +73,10 @@ class RegionRepository:
     def ancestors(self, code: str) -> list[Region]:
         """The region and every region above it, province first."""
         return [Region.model_validate(r) for r in self.graph.read(ANCESTORS, code=code)]
+
+    def existing(self, codes: Sequence[str]) -> set[str]:
+        """Which of these region codes exist."""
+        return {str(r["code"]) for r in self.graph.read(EXISTING_CODES, codes=list(codes))}
 
     def count_by_level(self) -> dict[str, int]:
         return {r["level"]: r["regions"] for r in self.graph.read(COUNT_BY_LEVEL)}

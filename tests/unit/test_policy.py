@@ -56,6 +56,7 @@ HELPER_ACTIONS = {
     A.UPDATE_CLAIM,
     A.VIEW_RECOMMENDATIONS,
     A.READ_PROJECTS,
+    A.EDIT_OWN_HELPER,
 }
 REGIONAL_ACTIONS = {
     A.READ_HOUSEHOLD,
@@ -104,6 +105,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.BROWSE_NEEDS,
         A.READ_AUDIT,
         A.MANAGE_USERS,
+        A.MANAGE_HELPERS,
         A.VIEW_MATCHES,
         A.VIEW_RECOMMENDATIONS,
         A.PROPOSE_ASSIGNMENT,
@@ -119,7 +121,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.READ_EXITS,
     },
 }
-GLOBAL = {A.READ_AUDIT, A.MANAGE_USERS}
+GLOBAL = {A.READ_AUDIT, A.MANAGE_USERS, A.MANAGE_HELPERS, A.EDIT_OWN_HELPER}
 # Aggregates an auditor reads everywhere although its scope holds no records.
 EVERYWHERE = {(Role.AUDITOR, A.READ_ANALYTICS)}
 
@@ -134,7 +136,7 @@ def expected_outcome(role: Role, action: Action, inside: bool) -> str:
 
 def outcome(principal: Principal, action: Action, region_code: str) -> str:
     try:
-        ensure_can(principal, action, region_code=region_code, claimed_by=HELPER)
+        ensure_can(principal, action, region_code=region_code, claimed_by=HELPER, helper_id=HELPER)
     except PermissionDeniedError:
         return "403"
     except NotFoundError:
@@ -156,7 +158,9 @@ def test_authorization_matrix(role: Role, action: Action, inside: bool) -> None:
     region = INSIDE if inside else OUTSIDE
     expected = expected_outcome(role, action, inside)
     assert outcome(principal, action, region) == expected
-    assert can(principal, action, region_code=region, claimed_by=HELPER) is (expected == "ok")
+    assert can(principal, action, region_code=region, claimed_by=HELPER, helper_id=HELPER) is (
+        expected == "ok"
+    )
 
 
 def test_a_region_code_at_any_level_is_checked_by_prefix() -> None:
@@ -237,3 +241,16 @@ def test_login_bindings() -> None:
     assert region_level_fits(Role.FIELD_WORKER, RegionLevel.TOWN)
     assert not region_level_fits(Role.FIELD_WORKER, RegionLevel.COUNTY)
     assert not region_level_fits(Role.AUDITOR, RegionLevel.VILLAGE)
+
+
+def test_an_organisation_edits_only_its_own_profile() -> None:
+    charity = PRINCIPALS[Role.CHARITY]
+    assert can(charity, A.EDIT_OWN_HELPER, helper_id=HELPER)
+    with pytest.raises(NotFoundError):  # another organisation's profile does not exist for it
+        ensure_can(charity, A.EDIT_OWN_HELPER, helper_id="H2")
+    with pytest.raises(NotFoundError):
+        ensure_can(charity, A.EDIT_OWN_HELPER)
+    unbound = charity.model_copy(update={"helper_id": None})
+    assert not can(unbound, A.EDIT_OWN_HELPER, helper_id=HELPER)
+    with pytest.raises(PermissionDeniedError):
+        ensure_can(PRINCIPALS[Role.OFFICIAL], A.EDIT_OWN_HELPER, helper_id=HELPER)
