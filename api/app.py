@@ -19,6 +19,7 @@ from api.errors import (
 from api.pages import alerts as alert_pages
 from api.pages import audit as audit_pages
 from api.pages import checks as check_pages
+from api.pages import crosschecks as crosscheck_pages
 from api.pages import dashboard as dashboard_pages
 from api.pages import exits as exit_pages
 from api.pages import login as login_pages
@@ -179,6 +180,7 @@ def create_app() -> FastAPI:
         alert_pages.router,
         dashboard_pages.router,
         audit_pages.router,
+        crosscheck_pages.router,  # before check_pages: /checks/{task_id} would take its paths
         check_pages.router,
         exit_pages.router,
         project_pages.router,

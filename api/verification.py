@@ -10,6 +10,7 @@ stable:
     get(caller, task_id) -> TaskView
     resolve(caller, task_id, body) -> TaskView
     error_rates(caller, region) -> ErrorRateReport
+    job(caller, job_id) -> Job
 """
 
 from __future__ import annotations
@@ -154,6 +155,10 @@ class VerificationTasks:
 
     def error_rates(self, caller: Caller, region: str | None) -> ErrorRateReport:
         return self.service.error_rates(actor_of(caller), region)
+
+    def job(self, caller: Caller, job_id: str) -> Job:
+        """A cross-check job of the caller's (see VerificationService.get_job)."""
+        return self.service.get_job(actor_of(caller), job_id)
 
 
 def verification_tasks(graph: Graph) -> VerificationTasks:

@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bangfu.access import Principal
+from bangfu.access import Principal, Role
 from bangfu.errors import NotFoundError
 from graph.models import AuditEntry, Finding, FindingPage, FindingQuery, FindingState, Job
 from graph.repositories.crosscheck import CrossCheckRepository
 from graph.repositories.jobs import JobRepository
 from verification import resolution
-from verification.jobs import create_cross_check_job
+from verification.jobs import CROSS_CHECK, create_cross_check_job
 from verification.report import ErrorRateReport, error_rates
 
 Clock = Callable[[], datetime]
@@ -79,6 +79,18 @@ class VerificationService:
             as_of=as_of,
             villages_per_chunk=villages_per_chunk,
         )
+
+    def get_job(self, actor: Actor, job_id: str) -> Job:
+        """A cross-check job's record, as GET /jobs/{id} guards it (its creator or an admin)
+        and further: only a cross-check, and only of a region inside the caller's scope (a
+        creator moved to another county no longer sees the old county's job). Anything else is
+        "not found", the same answer as a job that does not exist."""
+        job = self.jobs.get(job_id)
+        own = actor.principal.role is Role.ADMIN or job.created_by == actor.principal.user_id
+        region = str(job.params.get("region", ""))
+        if job.kind != CROSS_CHECK or not own or not actor.covers(region):
+            raise NotFoundError(f"job {job_id} not found", message_zh="未找到该任务")
+        return job
 
     def list_tasks(self, actor: Actor, query: FindingQuery) -> FindingPage:
         return self.repo.list_findings(query, actor.prefixes)

@@ -36,6 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_checks": ("核实任务", "Verification tasks"),
     "nav_exits": ("退出审批", "Exits"),
     "nav_projects": ("扶贫项目", "Projects"),
+    "nav_error_rates": ("识别错误率", "Error rates"),
     # login
     "login_title": ("登录", "Sign in"),
     "username": ("用户名", "Username"),
@@ -230,6 +231,45 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outcome_confirm": ("属实：按部门数据更正", "Confirmed: correct the record"),
     "outcome_dismiss": ("不属实：档案无误", "Dismissed: the record is right"),
     "resolved_ok": ("已办结。", "Resolved."),
+    # cross-checks and the identification error rate
+    "error_rates_title": ("识别错误率", "Identification error rates"),
+    "error_rate_target": ("目标：低于 {pct}", "Target: under {pct}"),
+    "over_target": ("超标", "over target"),
+    "county": ("县（区）", "County"),
+    "households_checked": ("参与比对户数", "Households checked"),
+    "subject_households_checked": ("其中贫困户和监测户", "Poor and monitored checked"),
+    "households_misidentified": ("核实属实的资格问题户数", "With a confirmed eligibility finding"),
+    "identification_error_rate": ("识别错误率", "Error rate"),
+    "suspect_rate": ("疑似错误率", "Suspect rate"),
+    "checked_at": ("最近比对时间", "Last checked"),
+    "no_checks_yet": ("辖区内尚未进行数据比对。", "No cross-check has run in your region yet."),
+    "run_check_title": ("发起数据比对", "Start a cross-check"),
+    "run_check_intro": (
+        "将辖区（或其中某一区划）的农户与已导入的部门数据逐一比对，发现的问题作为核查任务派给"
+        "驻村干部。在后台分批运行；再次比对不会重复生成任务，已办结的结果保持不变。",
+        "Compares the region's households (or those of a region inside it) with the imported "
+        "department records; each finding becomes a verification task for the village's field "
+        "workers. Runs in the background in batches; running it again adds no duplicate task "
+        "and keeps every resolution.",
+    ),
+    "run_check_region": ("区划代码（留空为本辖区）", "Region code (blank: your region)"),
+    "run_check_as_of": ("比对日期（留空为今天）", "Check date (blank: today)"),
+    "run_check_button": ("开始比对", "Start the cross-check"),
+    "cross_check_started_ok": (
+        "数据比对已开始，本页会自动刷新进度。",
+        "The cross-check has started; this page follows its progress.",
+    ),
+    "crosscheck_job_title": ("数据比对进度", "Cross-check progress"),
+    "whole_scope": ("全部辖区", "Your whole region"),
+    "check_date": ("比对日期", "Check date"),
+    "job_chunks": ("已完成批次", "Batches done"),
+    "job_rows": ("已比对户数", "Households checked"),
+    "job_created_at": ("发起时间", "Started"),
+    "job_finished_at": ("完成时间", "Finished"),
+    "job_error": ("错误", "Error"),
+    "job_running_note": ("每 {n} 秒自动刷新一次。", "Refreshed every {n} seconds."),
+    "reload": ("刷新", "Reload"),
+    "view_region_tasks": ("查看该区划的核查任务", "See the region's verification tasks"),
     # exits
     "exits_title": ("脱贫退出与贫困村出列", "Household exits and villages leaving the list"),
     "exit_kind": ("类型", "Kind"),
@@ -428,6 +468,7 @@ PAGE_LABELS_ZH: dict[str, dict[str, str]] = {
     "finding": dict(FINDING_STATUS_ZH),
     "exit": dict(EXIT_STATUS_ZH),
     "exit_kind": {"household": "脱贫退出", "village": "贫困村出列"},
+    "job": {"queued": "排队中", "running": "进行中", "succeeded": "已完成", "failed": "失败"},
     # The numbers behind a project anomaly (graph/repositories/projects.py names them).
     "evidence": {
         "funds_allocated": "已下达资金（元）",

@@ -50,6 +50,7 @@ DONE_KEYS = frozenset(
         "project_rejected_ok",
         "disbursed_ok",
         "milestone_achieved_ok",
+        "cross_check_started_ok",
     }
 )
 
@@ -78,6 +79,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village", "nav_village"),
         ("/village/needs", "nav_needs"),
         ("/checks", "nav_checks"),
+        ("/checks/error-rates", "nav_error_rates"),
         ("/alerts", "nav_alerts"),
         ("/exits", "nav_exits"),
         ("/projects", "nav_projects"),
@@ -89,6 +91,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/village/needs", "nav_needs"),
         ("/village", "nav_village"),
         ("/checks", "nav_checks"),
+        ("/checks/error-rates", "nav_error_rates"),
         ("/exits", "nav_exits"),
         ("/projects", "nav_projects"),
     ),
@@ -97,6 +100,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/market", "nav_market"),
         ("/dashboard", "nav_dashboard"),
         ("/exits", "nav_exits"),
+        ("/checks/error-rates", "nav_error_rates"),
         ("/audit", "nav_audit"),
     ),
 }
