@@ -5,7 +5,7 @@ de-identified view the API gives these roles."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -211,27 +211,17 @@ def request_transfer(
     return redirect(request, f"/market/needs/{need_id}?done=transfer_requested_ok")
 
 
-@router.post("/market/needs/{need_id}/transfers/{transfer_id}/approve")
-def approve_transfer(
+@router.post("/market/needs/{need_id}/transfers/{transfer_id}/{answer}")
+def answer_transfer(
     request: Request,
     need_id: str,
     transfer_id: str,
+    answer: Literal["approve", "decline"],
     form: CheckedForm,
     caller: Holder,
     needs: Needs,
 ) -> Response:
-    needs.answer_transfer(caller, need_id, transfer_id, approve=True)
-    return redirect(request, f"/market/needs/{need_id}?done=transfer_approved_ok")
-
-
-@router.post("/market/needs/{need_id}/transfers/{transfer_id}/decline")
-def decline_transfer(
-    request: Request,
-    need_id: str,
-    transfer_id: str,
-    form: CheckedForm,
-    caller: Holder,
-    needs: Needs,
-) -> Response:
-    needs.answer_transfer(caller, need_id, transfer_id, approve=False)
-    return redirect(request, f"/market/needs/{need_id}?done=transfer_declined_ok")
+    """The holder hands the need over (approve) or keeps it (decline)."""
+    needs.answer_transfer(caller, need_id, transfer_id, approve=answer == "approve")
+    done = "transfer_approved_ok" if answer == "approve" else "transfer_declined_ok"
+    return redirect(request, f"/market/needs/{need_id}?done={done}")

@@ -18,24 +18,18 @@ from bangfu.access import Principal, Role
 from bangfu.identity import make_national_id
 from bangfu.settings import RiskSettings
 from bangfu.vocabulary import (
-    Employment,
     ExitKind,
     Health,
     HouseholdStatus,
-    LabourAbility,
     PovertyCause,
     RegionLevel,
-    Relation,
-    Schooling,
-    Sex,
 )
 from graph.client import GraphClient
-from graph.models import Household, Income, Person, Region
+from graph.models import Household, Income, Region
 from graph.pii import PiiVault
 from graph.repositories import (
     AuditRepository,
     HouseholdRepository,
-    PersonRepository,
     RegionRepository,
 )
 from graph.repositories.crosscheck import CrossCheckRepository
@@ -49,6 +43,7 @@ from tests.integration.conftest import (
     VILLAGE_B,
     MakeUser,
 )
+from tests.integration.marketplace_data import add_head
 from verification.exit_service import ExitService
 from verification.exits import exit_id
 from verification.service import Actor
@@ -107,23 +102,7 @@ def exit_world(auth_graph: GraphClient, vault: PiiVault) -> GraphClient:
         ]
     )
     _household(auth_graph, vault, "HA", VILLAGE_A)
-    PersonRepository(auth_graph, vault).save(
-        Person(
-            id="HA-01",
-            household_id="HA",
-            national_id=SecretStr(NATIONAL_ID),
-            name="李小红",
-            sex=Sex.FEMALE,
-            birth_date=date(1980, 5, 17),
-            relation=Relation.HEAD,
-            health=Health.HEALTHY,
-            disability_grade=0,
-            schooling=Schooling.JUNIOR,
-            labour_ability=LabourAbility.NORMAL,
-            employment=Employment.MIGRANT,
-            phone=SecretStr(PHONE_NUMBER),
-        )
-    )
+    add_head(auth_graph, vault, "HA", NATIONAL_ID, PHONE_NUMBER, Health.HEALTHY)
     _household(auth_graph, vault, "HA2", VILLAGE_A)
     _household(auth_graph, vault, "HB", VILLAGE_B)
     _household(auth_graph, vault, "HC0", VILLAGE_C, size=1, wage=1_000)  # poor, under the line

@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from pydantic import SecretStr
 
 from bangfu.access import Role
 from bangfu.identity import make_national_id
-from bangfu.vocabulary import Employment, Health, LabourAbility, Relation, Schooling, Sex
 from graph.client import GraphClient
-from graph.models import AuditQuery, Person
+from graph.models import AuditQuery
 from graph.pii import PiiVault
-from graph.repositories import AuditRepository, PersonRepository
+from graph.repositories import AuditRepository
 from tests.browser.conftest import PHONE, OpenPage, check_accessible, sign_in, submit, visit
 from tests.integration.conftest import COUNTY_A, VILLAGE_A, VILLAGE_B, MakeUser
-from tests.integration.marketplace_data import add_household
+from tests.integration.marketplace_data import add_head, add_household
 
 pytestmark = pytest.mark.services
 
@@ -158,23 +156,7 @@ def test_a_field_worker_reveals_a_members_id_for_a_stated_reason_and_it_is_audit
     village: GraphClient, vault: PiiVault, make_user: MakeUser, open_page: OpenPage
 ) -> None:
     national_id = make_national_id("440223", date(1980, 5, 17), 102)
-    PersonRepository(village, vault).save(
-        Person(
-            id="HA-01",
-            household_id="HA",
-            national_id=SecretStr(national_id),
-            name="李小红",
-            sex=Sex.FEMALE,
-            birth_date=date(1980, 5, 17),
-            relation=Relation.HEAD,
-            health=Health.CHRONIC,
-            disability_grade=0,
-            schooling=Schooling.JUNIOR,
-            labour_ability=LabourAbility.NORMAL,
-            employment=Employment.MIGRANT,
-            phone=SecretStr("13912345678"),
-        )
-    )
+    add_head(village, vault, "HA", national_id)
     worker = make_user(Role.FIELD_WORKER, region_code=VILLAGE_A)
     page = sign_in(open_page(viewport=PHONE, is_mobile=True, has_touch=True), worker)
     visit(page, "/village/households/HA")

@@ -8,21 +8,28 @@ from pydantic import SecretStr
 
 from bangfu.access import Principal, Role
 from bangfu.vocabulary import (
+    Employment,
+    Health,
     HelperKind,
     HouseholdStatus,
+    LabourAbility,
     NeedCategory,
     NeedStatus,
     PovertyCause,
     RegionLevel,
+    Relation,
+    Schooling,
+    Sex,
     Urgency,
 )
 from graph.client import GraphClient
-from graph.models import Helper, Household, Income, Need, Region
+from graph.models import Helper, Household, Income, Need, Person, Region
 from graph.pii import PiiVault
 from graph.repositories import (
     HelperRepository,
     HouseholdRepository,
     NeedRepository,
+    PersonRepository,
     RegionRepository,
 )
 
@@ -58,6 +65,37 @@ def add_household(graph: GraphClient, vault: PiiVault, hid: str, village: str) -
             spend_medical=8000,
         )
     )
+
+
+def add_head(
+    graph: GraphClient,
+    vault: PiiVault,
+    hid: str,
+    national_id: str,
+    phone: str = "13912345678",
+    health: Health = Health.CHRONIC,
+) -> str:
+    """The household head 李小红 (born 1980-05-17) with her ID number and phone; returns her id
+    (`<household>-01`)."""
+    person_id = f"{hid}-01"
+    PersonRepository(graph, vault).save(
+        Person(
+            id=person_id,
+            household_id=hid,
+            national_id=SecretStr(national_id),
+            name="李小红",
+            sex=Sex.FEMALE,
+            birth_date=date(1980, 5, 17),
+            relation=Relation.HEAD,
+            health=health,
+            disability_grade=0,
+            schooling=Schooling.JUNIOR,
+            labour_ability=LabourAbility.NORMAL,
+            employment=Employment.MIGRANT,
+            phone=SecretStr(phone),
+        )
+    )
+    return person_id
 
 
 def add_helpers(

@@ -14,24 +14,15 @@ from datetime import date
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bangfu.access import Role
 from bangfu.identity import make_national_id
 from bangfu.vocabulary import (
-    Employment,
-    Health,
-    LabourAbility,
     NeedCategory,
     NeedStatus,
-    Relation,
-    Schooling,
-    Sex,
 )
 from graph.client import GraphClient
-from graph.models import Person
 from graph.pii import PiiVault
-from graph.repositories import PersonRepository
 from tests.integration.conftest import (
     COUNTY_A,
     COUNTY_B,
@@ -41,7 +32,7 @@ from tests.integration.conftest import (
     MakeUser,
     bearer,
 )
-from tests.integration.marketplace_data import add_household, add_need
+from tests.integration.marketplace_data import add_head, add_household, add_need
 
 ID_PATTERN = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 PHONE_PATTERN = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -71,23 +62,7 @@ def world(
 ) -> Iterator[World]:
     add_household(auth_graph, vault, "HA", VILLAGE_A)
     add_household(auth_graph, vault, "HB", VILLAGE_B)
-    PersonRepository(auth_graph, vault).save(
-        Person(
-            id="HA-01",
-            household_id="HA",
-            national_id=SecretStr(NID_A),
-            name="李小红",
-            sex=Sex.FEMALE,
-            birth_date=date(1980, 5, 17),
-            relation=Relation.HEAD,
-            health=Health.CHRONIC,
-            disability_grade=0,
-            schooling=Schooling.JUNIOR,
-            labour_ability=LabourAbility.NORMAL,
-            employment=Employment.MIGRANT,
-            phone=SecretStr("13912345678"),
-        )
-    )
+    add_head(auth_graph, vault, "HA", NID_A)
     logins = {
         "official_a": make_user(Role.OFFICIAL, region_code=COUNTY_A),
         "official_b": make_user(Role.OFFICIAL, region_code=COUNTY_B),
