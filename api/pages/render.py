@@ -50,6 +50,9 @@ DONE_KEYS = frozenset(
         "project_rejected_ok",
         "disbursed_ok",
         "milestone_achieved_ok",
+        "assignment_proposed_ok",
+        "assignment_queued_ok",
+        "assignment_accepted_ok",
     }
 )
 
@@ -91,12 +94,14 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/checks", "nav_checks"),
         ("/exits", "nav_exits"),
         ("/projects", "nav_projects"),
+        ("/assignments", "nav_assignments"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (
         ("/market", "nav_market"),
         ("/dashboard", "nav_dashboard"),
         ("/exits", "nav_exits"),
+        ("/assignments", "nav_assignments"),
         ("/audit", "nav_audit"),
     ),
 }
