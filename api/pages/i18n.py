@@ -433,7 +433,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已接受，正在按方案逐项认领，本页每隔几秒自动刷新。",
         "Accepted: the items are being claimed; this page refreshes itself every few seconds.",
     ),
-    "reload": ("刷新", "Reload"),
+    "refresh_page": ("刷新", "Reload"),
     "proposal_failed": (
         "方案计算失败，请重新生成。",
         "Computing the proposal failed; propose again.",
