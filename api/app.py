@@ -17,6 +17,7 @@ from api.errors import (
     status_of,
 )
 from api.pages import alerts as alert_pages
+from api.pages import assignments as assignment_pages
 from api.pages import audit as audit_pages
 from api.pages import checks as check_pages
 from api.pages import crosschecks as crosscheck_pages
@@ -184,6 +185,7 @@ def create_app() -> FastAPI:
         check_pages.router,
         exit_pages.router,
         project_pages.router,
+        assignment_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -5,13 +5,14 @@
 - `HelperRecommendationsView`: the helper itself, or officials and admins looking at what it is
   shown. Needs are de-identified like `NeedCard` (no household, names, IDs, phones or addresses
   below the village; ID- and phone-shaped text blanked), whoever asks.
-- `ProposalView`, `ScreeningView`: officials of the region.
+- `ProposalView`, `ProposalPageView`, `ScreeningView`: officials of the region.
+- `ProposalItemCardView`: the pages' items of a proposal; needs de-identified like NeedCard.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +25,7 @@ from bangfu.vocabulary import label_zh
 from graph.models import AuditEntry, Job
 from graph.repositories.audit import AuditRepository
 from graph.repositories.jobs import JobRepository
-from graph.repositories.matching import MatchingRepository
+from graph.repositories.matching import MatchingRepository, ProposalItemCard
 from matching.needs import Caller
 from matching.ranking import Contribution
 from matching.screening import ScreeningFlag
@@ -36,6 +37,9 @@ from matching.service import (
     MatchingService,
     NeedMatches,
     NeedRecommendation,
+    ProposalOverview,
+    ProposalPage,
+    ProposalWithCards,
 )
 from workers.dispatch import start_job, start_proposal
 from workers.jobs import create_acceptance_job
@@ -268,20 +272,96 @@ class ProposalItemView(View):
     need_id: str
     helper_id: str
     score: float
+    outcome: str | None = Field(
+        default=None,
+        description="after acceptance: 'claimed', or the code of the check that refused it",
+    )
 
 
-class ProposalView(View):
-    """A proposal: nothing is claimed until an official accepts it. Items come a page at a time
-    (a province-wide proposal from the command line holds ~190k)."""
+class ProposalFields(View):
+    """What every view of a proposal carries: status, who proposed and accepted it, figures."""
 
     id: str
     region_code: str
-    status: str
+    region_name: str | None
+    status: str = Field(description="computing, writing, proposed, accepting, accepted, failed")
     created_at: datetime
-    created_by: str
+    created_by: str = Field(description="the proposing user's id")
     summary: AssignmentSummary | None = Field(description="null while a worker computes it")
+    accepted_by: str | None
+    accepted_at: datetime | None
+    claimed: int | None = Field(description="items claimed, once the acceptance finished")
+    skipped: int | None = Field(description="items that no longer fitted, once it finished")
+
+
+def _proposal_fields(p: ProposalOverview) -> dict[str, Any]:
+    return {name: getattr(p, name) for name in ProposalFields.model_fields}
+
+
+class ProposalSummaryView(ProposalFields):
+    """A proposal in a list."""
+
+    @classmethod
+    def of(cls, p: ProposalOverview) -> ProposalSummaryView:
+        return cls(**_proposal_fields(p))
+
+
+class ProposalPageView(View):
+    items: list[ProposalSummaryView] = Field(description="newest first")
+    total: int
+    page: int
+    page_size: int
+
+    @classmethod
+    def of(cls, result: ProposalPage, page: int, page_size: int) -> ProposalPageView:
+        return cls(
+            items=[ProposalSummaryView.of(p) for p in result.items],
+            total=result.total,
+            page=page,
+            page_size=page_size,
+        )
+
+
+class ProposalItemCardView(View):
+    """An item as the pages show it: the need de-identified like NeedCard (title with ID- and
+    phone-shaped text blanked, category, village), the helper's name, score, outcome."""
+
+    need_id: str
+    title: str
+    category: str
+    category_zh: str
+    urgency: str
+    village_code: str
+    village_name: str | None
+    helper_id: str
+    helper_name: str | None
+    score: float
+    outcome: str | None
+
+    @classmethod
+    def of(cls, card: ProposalItemCard) -> ProposalItemCardView:
+        return cls(
+            need_id=card.need_id,
+            title=scrub(card.title),
+            category=card.category,
+            category_zh=label_zh(card.category),
+            urgency=card.urgency,
+            village_code=card.village_code,
+            village_name=card.village_name,
+            helper_id=card.helper_id,
+            helper_name=card.helper_name,
+            score=card.score,
+            outcome=card.outcome,
+        )
+
+
+class ProposalView(ProposalFields):
+    """A proposal: nothing is claimed until an official accepts it. Items come a page at a time
+    (a province-wide proposal from the command line holds ~190k)."""
+
     items: list[ProposalItemView]
     items_total: int
+    helpers_used: int | None = Field(description="distinct helpers among the items")
     page: int
     page_size: int
 
@@ -294,19 +374,31 @@ class ProposalView(View):
             items = sorted(items, key=lambda i: i.need_id)
             items = items[(page - 1) * page_size : page * page_size]
         return cls(
-            id=p.id,
-            region_code=p.region_code,
-            status=p.status,
-            created_at=p.created_at,
-            created_by=p.created_by,
-            summary=p.summary,
+            **_proposal_fields(p),
             items=[
-                ProposalItemView(need_id=i.need_id, helper_id=i.helper_id, score=i.score)
+                ProposalItemView(
+                    need_id=i.need_id, helper_id=i.helper_id, score=i.score, outcome=i.outcome
+                )
                 for i in items
             ],
             items_total=p.items_total,
+            helpers_used=p.helpers_used,
             page=page,
             page_size=page_size,
+        )
+
+
+class ProposalDetailView(View):
+    """The pages' proposal: the proposal with no items, and one page of item cards."""
+
+    proposal: ProposalView
+    cards: list[ProposalItemCardView]
+
+    @classmethod
+    def of(cls, result: ProposalWithCards, page: int, page_size: int) -> ProposalDetailView:
+        return cls(
+            proposal=ProposalView.of(result.proposal, page, page_size),
+            cards=[ProposalItemCardView.of(c) for c in result.cards],
         )
 
 

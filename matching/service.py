@@ -38,7 +38,9 @@ from graph.repositories.matching import (
     MatchHelper,
     MatchingRepository,
     MatchNeed,
+    ProposalHeader,
     ProposalItem,
+    ProposalItemCard,
     StoredProposal,
     TextRow,
 )
@@ -247,17 +249,60 @@ class AssignmentSummary(BaseModel):
     seconds: float
 
 
-class AssignmentProposal(BaseModel):
+class ProposalOverview(BaseModel):
+    """A proposal without its items: status, who made (and accepted) it, the summary."""
+
     model_config = ConfigDict(frozen=True)
 
     id: str
     region_code: str
+    region_name: str | None = None
     status: str
     created_at: datetime
     created_by: str
     summary: AssignmentSummary | None  # None while a worker computes it
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+    claimed: int | None = None  # when the acceptance finished
+    skipped: int | None = None
+
+    @classmethod
+    def of(cls, stored: ProposalHeader) -> ProposalOverview:
+        return cls(
+            id=stored.id,
+            region_code=stored.region_code,
+            region_name=stored.region_name,
+            status=stored.status,
+            created_at=stored.created_at,
+            created_by=stored.created_by,
+            summary=AssignmentSummary.model_validate(stored.summary) if stored.summary else None,
+            accepted_by=stored.accepted_by,
+            accepted_at=stored.accepted_at,
+            claimed=stored.claimed,
+            skipped=stored.skipped,
+        )
+
+
+class AssignmentProposal(ProposalOverview):
     items: list[ProposalItem]  # all of them, or one page of a stored proposal
     items_total: int
+    helpers_used: int | None = None  # distinct helpers among the items
+
+
+class ProposalPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ProposalOverview]  # newest first
+    total: int
+
+
+class ProposalWithCards(BaseModel):
+    """A proposal and one page of its items as people read them (the pages' detail)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposal: AssignmentProposal
+    cards: list[ProposalItemCard]
 
 
 @dataclass(frozen=True)
@@ -618,6 +663,7 @@ class MatchingService:
             summary=summary,
             items=items,
             items_total=len(items),
+            helpers_used=len({i.helper_id for i in items}),
         )
 
     def compute_queued_proposal(self, proposal_id: str) -> str:
@@ -659,15 +705,27 @@ class MatchingService:
     ) -> AssignmentProposal:
         stored: StoredProposal = self.repo.proposal(proposal_id, caller.prefixes, skip, limit)
         return AssignmentProposal(
-            id=stored.id,
-            region_code=stored.region_code,
-            status=stored.status,
-            created_at=stored.created_at,
-            created_by=stored.created_by,
-            summary=AssignmentSummary.model_validate(stored.summary) if stored.summary else None,
+            **dict(ProposalOverview.of(stored)),
             items=stored.items,
             items_total=stored.items_total,
+            helpers_used=stored.helpers_used,
         )
+
+    def proposals(self, caller: Caller, skip: int = 0, limit: int = 20) -> ProposalPage:
+        """The proposals of the caller's scope, newest first (one page of them)."""
+        listing = self.repo.proposals(caller.prefixes, skip, limit)
+        return ProposalPage(
+            items=[ProposalOverview.of(p) for p in listing.items], total=listing.total
+        )
+
+    def proposal_with_cards(
+        self, caller: Caller, proposal_id: str, skip: int = 0, limit: int = 20
+    ) -> ProposalWithCards:
+        """A proposal (NotFound outside the scope) and one page of its items with the needs
+        as helpers see them and the helpers' names."""
+        found = self.proposal(caller, proposal_id, 0, 0)
+        cards = self.repo.proposal_item_cards(proposal_id, caller.prefixes, skip, limit)
+        return ProposalWithCards(proposal=found, cards=cards)
 
     # --- learning from outcomes -------------------------------------------------------------------
 

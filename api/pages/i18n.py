@@ -37,6 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_exits": ("退出审批", "Exits"),
     "nav_projects": ("扶贫项目", "Projects"),
     "nav_error_rates": ("识别错误率", "Error rates"),
+    "nav_assignments": ("分配方案", "Assignments"),
     # login
     "login_title": ("登录", "Sign in"),
     "username": ("用户名", "Username"),
@@ -437,6 +438,82 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "actor": ("操作人", "Actor"),
     "outcome": ("结果", "Outcome"),
     "search": ("查询", "Search"),
+    # assignment proposals
+    "assignments_title": ("帮扶分配方案", "Assignment proposals"),
+    "assignment_title": ("分配方案", "Assignment proposal"),
+    "assignments_intro": (
+        "按帮扶主体的承接能力和各村公平份额，为辖区待认领需求提出由谁承接的方案。"
+        "方案本身不认领任何需求，接受后由后台逐项认领。",
+        "Proposes which helper should take each open need of a region, within each helper's "
+        "capacity and a fair share for every village. A proposal claims nothing; once accepted, "
+        "a background job claims each item.",
+    ),
+    "propose_assignment_title": ("生成分配方案", "Propose an assignment"),
+    "propose_assignment_button": ("生成分配方案", "Propose"),
+    "assignment_figures": (
+        "已分配 {assigned}/{needs} 项（{pct}），超出承接能力 {violations} 项，"
+        "未获分配的村 {starved} 个",
+        "{assigned} of {needs} needs assigned ({pct}), {violations} over capacity, "
+        "{starved} villages left without any",
+    ),
+    "claimed_skipped": (
+        "已认领 {claimed} 项，跳过 {skipped} 项",
+        "{claimed} claimed, {skipped} skipped",
+    ),
+    "proposed_by": ("提出人", "Proposed by"),
+    "accepted_by": ("接受人", "Accepted by"),
+    "accepted_at": ("接受时间", "Accepted"),
+    "items_claimed": ("已认领", "Claimed"),
+    "items_skipped": ("已跳过", "Skipped"),
+    "proposal_computing": (
+        "方案正在后台计算，本页每隔几秒自动刷新。",
+        "The proposal is being computed; this page refreshes itself every few seconds.",
+    ),
+    "proposal_accepting": (
+        "已接受，正在按方案逐项认领，本页每隔几秒自动刷新。",
+        "Accepted: the items are being claimed; this page refreshes itself every few seconds.",
+    ),
+    "refresh_page": ("刷新", "Reload"),
+    "proposal_failed": (
+        "方案计算失败，请重新生成。",
+        "Computing the proposal failed; propose again.",
+    ),
+    "assignment_summary": ("方案概况", "Summary"),
+    "needs_covered": ("已分配需求", "Needs assigned"),
+    "feasible_needs": ("有可承接主体的需求", "Needs some helper could take"),
+    "covered_of_feasible": ("其中分配 {pct}", "{pct} of them assigned"),
+    "helpers_used": ("承接主体（方案中/可选）", "Helpers (in the proposal / available)"),
+    "capacity_violations": ("超出承接能力", "Over capacity"),
+    "village_coverage": ("各村分配比例", "Share assigned per village"),
+    "coverage_min_median": ("最低 {min}，中位数 {median}", "lowest {min}, median {median}"),
+    "starved_villages": ("未获分配的村", "Villages left without any"),
+    "fairness_share": ("各村保底份额", "Protected share per village"),
+    "mean_score": ("平均匹配分", "Mean score"),
+    "assignment_items": ("分配明细", "Items"),
+    "items_deidentified": (
+        "需求按帮扶主体所见脱敏显示。",
+        "Needs are shown de-identified, as helpers see them.",
+    ),
+    "outcome_claimed": ("已认领", "claimed"),
+    "outcome_skipped": ("已跳过：{reason}", "skipped: {reason}"),
+    "outcome_pending": ("待接受", "not accepted yet"),
+    "accept_assignment_title": ("接受方案", "Accept the proposal"),
+    "accept_assignment_intro": (
+        "接受后，后台将按方案为各帮扶主体逐项认领；届时已不再适合的需求（已被认领、"
+        "主体已满等）将被跳过并注明原因。",
+        "Once accepted, a background job claims each item for its helper; an item that no "
+        "longer fits (taken meanwhile, helper full) is skipped with the reason.",
+    ),
+    "accept_assignment_button": ("接受方案", "Accept"),
+    "assignment_proposed_ok": ("分配方案已生成。", "Proposal made."),
+    "assignment_queued_ok": (
+        "该地区需求较多，方案将在后台计算。",
+        "The region has many open needs: the proposal is computed in the background.",
+    ),
+    "assignment_accepted_ok": (
+        "已接受方案，正在逐项认领。",
+        "Accepted: the items are being claimed.",
+    ),
 }
 
 
@@ -469,6 +546,23 @@ PAGE_LABELS_ZH: dict[str, dict[str, str]] = {
     "exit": dict(EXIT_STATUS_ZH),
     "exit_kind": {"household": "脱贫退出", "village": "贫困村出列"},
     "job": {"queued": "排队中", "running": "进行中", "succeeded": "已完成", "failed": "失败"},
+    "proposal": {
+        "computing": "计算中",
+        "writing": "保存中",
+        "proposed": "待接受",
+        "accepting": "认领中",
+        "accepted": "已接受",
+        "failed": "计算失败",
+    },
+    # Why an accepted proposal's item was not claimed (the refusing check's error code).
+    "skip_reason": {
+        "already_claimed": "已被其他主体认领",
+        "claim_limit": "帮扶主体承接已满",
+        "invalid_transition": "需求已不再待认领",
+        "not_found": "需求或主体不存在",
+        "forbidden": "主体不能承接该需求",
+        "conflict": "状态冲突",
+    },
     # The numbers behind a project anomaly (graph/repositories/projects.py names them).
     "evidence": {
         "funds_allocated": "已下达资金（元）",

@@ -51,6 +51,9 @@ DONE_KEYS = frozenset(
         "disbursed_ok",
         "milestone_achieved_ok",
         "cross_check_started_ok",
+        "assignment_proposed_ok",
+        "assignment_queued_ok",
+        "assignment_accepted_ok",
     }
 )
 
@@ -94,6 +97,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/checks/error-rates", "nav_error_rates"),
         ("/exits", "nav_exits"),
         ("/projects", "nav_projects"),
+        ("/assignments", "nav_assignments"),
     ),
     Role.AUDITOR: (("/audit", "nav_audit"), ("/dashboard", "nav_dashboard")),
     Role.ADMIN: (
@@ -101,6 +105,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/dashboard", "nav_dashboard"),
         ("/exits", "nav_exits"),
         ("/checks/error-rates", "nav_error_rates"),
+        ("/assignments", "nav_assignments"),
         ("/audit", "nav_audit"),
     ),
 }

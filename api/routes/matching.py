@@ -15,6 +15,7 @@ from api.matching import (
     HelperRecommendationsView,
     Matching,
     NeedMatchesView,
+    ProposalPageView,
     ProposalView,
     ScreeningView,
 )
@@ -71,6 +72,15 @@ def propose_assignment(
     return ProposalView.of(
         matching.propose_assignment(caller, body.region_code, body.top_k, body.min_share)
     )
+
+
+@router.get("/assignments", response_model=ProposalPageView)
+def list_assignments(caller: Proposer, matching: Matching, page: Pagination) -> ProposalPageView:
+    """The assignment proposals of the caller's region (and regions inside it), newest first,
+    with their status, who proposed and accepted them and their summary; items are read with
+    GET /assignments/{id}."""
+    result = matching.proposals(caller, page.skip, page.page_size)
+    return ProposalPageView.of(result, page.page, page.page_size)
 
 
 @router.get("/assignments/{proposal_id}", response_model=ProposalView)

@@ -371,15 +371,53 @@ MATCH (p:AssignmentProposal {id: $id})
 WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
 CALL (p) {
   MATCH (p)-[x:PROPOSES]->(:Need)
-  RETURN count(x) AS total
+  RETURN count(x) AS total, count(DISTINCT x.helper_id) AS helpers_used
 }
 CALL (p) {
   OPTIONAL MATCH (p)-[x:PROPOSES]->(n:Need)
   WITH x, n ORDER BY n.id SKIP $skip LIMIT $limit
   RETURN collect(CASE WHEN n IS NULL THEN null
-                 ELSE {need_id: n.id, helper_id: x.helper_id, score: x.score} END) AS items
+                 ELSE {need_id: n.id, helper_id: x.helper_id, score: x.score,
+                       outcome: x.outcome} END) AS items
 }
-RETURN p {.*} AS p, total, items
+OPTIONAL MATCH (p)-[:PROPOSAL_FOR]->(r:Region)
+RETURN p {.*} AS p, r.name AS region_name, total, helpers_used, items
+"""
+
+# The proposals of the caller's scope, newest first. Proposals are made by hand (one per
+# official's request), a few per region and month, so walking the label and sorting is cheap;
+# the item count is the summary's `assigned` (no walk over a province proposal's ~190k items).
+LIST_PROPOSALS = """
+CALL () {
+  MATCH (p:AssignmentProposal)
+  WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
+  RETURN count(p) AS total
+}
+CALL () {
+  MATCH (p:AssignmentProposal)
+  WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
+  WITH p ORDER BY p.created_at DESC, p.id DESC SKIP $skip LIMIT $limit
+  OPTIONAL MATCH (p)-[:PROPOSAL_FOR]->(r:Region)
+  RETURN collect(p {.*, region_name: r.name}) AS items
+}
+RETURN total, items
+"""
+
+# One page of a proposal's items as a person reads them: the need as helpers see it in the
+# market (title, category, village; no household, names, IDs or phones: the page blanks ID- and
+# phone-shaped text in the title too), the helper's name, the score and, after acceptance, what
+# became of the item.
+PROPOSAL_ITEM_CARDS = """
+MATCH (p:AssignmentProposal {id: $id})
+WHERE any(prefix IN $prefixes WHERE p.region_code STARTS WITH prefix)
+MATCH (p)-[x:PROPOSES]->(n:Need)
+WITH x, n ORDER BY n.id SKIP $skip LIMIT $limit
+OPTIONAL MATCH (h:Helper {id: x.helper_id})
+OPTIONAL MATCH (v:Region {code: n.village_code})
+RETURN n.id AS need_id, n.title AS title, n.category AS category, n.urgency AS urgency,
+       n.village_code AS village_code, v.name AS village_name, x.helper_id AS helper_id,
+       h.name AS helper_name, x.score AS score, x.outcome AS outcome
+ORDER BY need_id
 """
 
 # Accepting a proposal: taken once (the status moves on under the node's lock), then its items
@@ -575,19 +613,56 @@ class ProposalItem(BaseModel):
     need_id: str
     helper_id: str
     score: float
+    # After acceptance: 'claimed', or the error code of the check that refused the claim.
+    outcome: str | None = None
 
 
-class StoredProposal(BaseModel):
+class ProposalHeader(BaseModel):
+    """A stored proposal without its items: what a list of proposals shows."""
+
     model_config = ConfigDict(frozen=True)
 
     id: str
     region_code: str
+    region_name: str | None = None
     status: str
     created_at: datetime
     created_by: str
-    summary: dict[str, Any]
+    summary: dict[str, Any]  # empty while a worker computes it
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+    claimed: int | None = None  # set when the acceptance finished
+    skipped: int | None = None
+
+
+class StoredProposal(ProposalHeader):
     items: list[ProposalItem]  # one page, in need id order
     items_total: int
+    helpers_used: int
+
+
+class ProposalListing(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ProposalHeader]
+    total: int
+
+
+class ProposalItemCard(BaseModel):
+    """A proposal's item as the pages show it (PROPOSAL_ITEM_CARDS): de-identified need."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need_id: str
+    title: str
+    category: str
+    urgency: str
+    village_code: str
+    village_name: str | None
+    helper_id: str
+    helper_name: str | None
+    score: float
+    outcome: str | None
 
 
 class ScreeningContext(BaseModel):
@@ -602,6 +677,23 @@ class ScreeningContext(BaseModel):
 
 def _native(value: Any) -> Any:
     return value.to_native() if hasattr(value, "to_native") else value
+
+
+def _proposal_header(p: dict[str, Any]) -> ProposalHeader:
+    accepted_at = p.get("accepted_at")
+    return ProposalHeader(
+        id=p["id"],
+        region_code=p["region_code"],
+        region_name=p.get("region_name"),
+        status=p["status"],
+        created_at=_native(p["created_at"]),
+        created_by=p["created_by"],
+        summary=json.loads(p.get("summary") or "{}"),
+        accepted_by=p.get("accepted_by"),
+        accepted_at=_native(accepted_at) if accepted_at is not None else None,
+        claimed=p.get("claimed"),
+        skipped=p.get("skipped"),
+    )
 
 
 def _need(row: dict[str, Any], paired: bool = False, paired_with: Sequence[str] = ()) -> MatchNeed:
@@ -975,17 +1067,32 @@ class MatchingRepository:
             raise NotFoundError(
                 f"assignment proposal {proposal_id} not found", message_zh="未找到该分配方案"
             )
-        p = row["p"]
+        header = _proposal_header(row["p"] | {"region_name": row["region_name"]})
         return StoredProposal(
-            id=p["id"],
-            region_code=p["region_code"],
-            status=p["status"],
-            created_at=_native(p["created_at"]),
-            created_by=p["created_by"],
-            summary=json.loads(p.get("summary") or "{}"),
+            **header.model_dump(),
             items=[ProposalItem.model_validate(i) for i in row["items"] if i],
             items_total=int(row["total"]),
+            helpers_used=int(row["helpers_used"]),
         )
+
+    def proposals(self, prefixes: Sequence[str], skip: int, limit: int) -> ProposalListing:
+        """Proposals whose region lies in `prefixes`, newest first (LIST_PROPOSALS)."""
+        row = self.graph.read_one(LIST_PROPOSALS, prefixes=list(prefixes), skip=skip, limit=limit)
+        if row is None:
+            return ProposalListing(items=[], total=0)
+        return ProposalListing(
+            items=[_proposal_header(p) for p in row["items"]], total=int(row["total"])
+        )
+
+    def proposal_item_cards(
+        self, proposal_id: str, prefixes: Sequence[str], skip: int, limit: int
+    ) -> list[ProposalItemCard]:
+        """One page of a proposal's items, in need id order, de-identified (empty outside the
+        scope: the caller reads the proposal itself first, which is NotFound there)."""
+        rows = self.graph.read(
+            PROPOSAL_ITEM_CARDS, id=proposal_id, prefixes=list(prefixes), skip=skip, limit=limit
+        )
+        return [ProposalItemCard.model_validate(r) for r in rows]
 
     # --- accepting proposals -------------------------------------------------------------------
 

@@ -316,6 +316,45 @@ def test_an_assignment_proposal_claims_nothing(world: World) -> None:
     assert datetime.fromisoformat(proposal["created_at"]) <= datetime.now(UTC)
 
 
+def test_proposals_are_listed_newest_first_within_the_callers_scope(world: World) -> None:
+    made: list[str] = []
+    for who, region in (
+        ("official_a", COUNTY_A),
+        ("official_b", COUNTY_B),
+        ("official_a", VILLAGE_A),
+        ("admin", COUNTY_B),
+    ):
+        created = world.call(who, "POST", "/assignments", json={"region_code": region})
+        assert created.status_code == 201, created.text
+        made.append(created.json()["id"])
+    county_a, county_b, village_a, admin_b = made
+
+    listed = world.call("official_a", "GET", "/assignments")
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert [p["id"] for p in body["items"]] == [village_a, county_a] and body["total"] == 2
+    first = body["items"][1]
+    assert first["region_code"] == COUNTY_A and first["status"] == "proposed"
+    assert first["created_by"] and first["summary"]["assigned"] == 2
+    assert first["accepted_by"] is None and first["claimed"] is None
+    assert "items" not in first
+    assert [p["id"] for p in world.call("official_b", "GET", "/assignments").json()["items"]] == [
+        admin_b,
+        county_b,
+    ]
+    everything = world.call("admin", "GET", "/assignments", params={"page_size": 2, "page": 2})
+    assert everything.json()["total"] == 4
+    assert [p["id"] for p in everything.json()["items"]] == [county_b, county_a]
+    # The detail carries the region's name and how many helpers its items use.
+    detail = world.call("official_a", "GET", f"/assignments/{county_a}").json()
+    assert detail["region_name"] and detail["helpers_used"] == 1
+    assert {i["outcome"] for i in detail["items"]} == {None}
+    for who in ("field_a", "charity_a", "auditor"):
+        assert world.call(who, "GET", "/assignments").status_code == 403
+    assert world.call("anonymous", "GET", "/assignments").status_code == 401
+    assert world.call("official_a", "GET", "/assignments?page=0").status_code == 422
+
+
 def test_a_region_too_big_for_a_request_is_proposed_by_a_worker(
     world: World, tmp_path: Path
 ) -> None:
@@ -452,9 +491,13 @@ def test_an_accepted_proposal_becomes_claims_through_a_worker(world: World, tmp_
     na3 = world.call("official_a", "GET", "/needs/NA3").json()["need"]
     assert (na1["status"], na1["holder_id"]) == ("claimed", "C1")
     assert (na3["status"], na3["holder_id"]) == ("claimed", "U1")
-    assert world.call("official_a", "GET", f"/assignments/{proposal_id}").json()["status"] == (
-        "accepted"
-    )
+    done = world.call("official_a", "GET", f"/assignments/{proposal_id}").json()
+    assert done["status"] == "accepted" and (done["claimed"], done["skipped"]) == (1, 1)
+    assert done["accepted_by"] == job["created_by"]
+    assert {i["need_id"]: i["outcome"] for i in done["items"]} == {
+        "NA1": "already_claimed",
+        "NA3": "claimed",
+    }
     actions = {
         (e["action"], e["subject_id"])
         for e in world.call(

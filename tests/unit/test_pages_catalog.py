@@ -36,6 +36,12 @@ def test_the_exits_link_is_shown_exactly_to_the_roles_that_may_read_exits() -> N
     assert shown == set(ALLOWED[Action.READ_EXITS])
 
 
+def test_the_assignments_link_is_shown_exactly_to_the_roles_that_may_propose() -> None:
+    shown = {role for role in Role if "/assignments" in [href for href, _ in NAV.get(role, ())]}
+    assert shown == set(ALLOWED[Action.PROPOSE_ASSIGNMENT])
+    assert ALLOWED[Action.ACCEPT_ASSIGNMENT] == ALLOWED[Action.PROPOSE_ASSIGNMENT]
+
+
 def test_labels_pick_the_meaning_of_shared_codes() -> None:
     assert label("zh", "normal", "urgency") == "普通"
     assert label("zh", "normal", "labour") == "普通劳动力"
@@ -44,6 +50,8 @@ def test_labels_pick_the_meaning_of_shared_codes() -> None:
     assert translate("en", "page_n", n=3) == "Page 3"
     assert label("zh", "rejected", "exit") == "未批准"
     assert label("zh", "village", "exit_kind") == "贫困村出列"
+    assert label("zh", "accepted", "proposal") == "已接受"
+    assert label("zh", "already_claimed", "skip_reason") == "已被其他主体认领"
 
 
 def test_a_bad_form_keeps_what_was_typed_and_says_what_is_wrong_per_field() -> None:
