@@ -114,6 +114,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "release_button": ("放弃认领", "Release"),
     "released_ok": ("已放弃认领，需求重新开放。", "Released; the need is open again."),
     "actions": ("操作", "Actions"),
+    "nav_profile": ("本机构", "Our profile"),
+    "profile_title": ("本机构信息", "Our organisation"),
+    "profile_intro": (
+        "帮扶能力和可同时认领的数量用于需求推荐和认领上限；名称和服务区域由管理员登记修改。",
+        "What you offer and how many needs you can hold at once drive recommendations and the "
+        "claim limit; your name and service regions are changed by an administrator.",
+    ),
+    "helper_name": ("机构名称", "Name"),
+    "service_regions": ("服务区域", "Service regions"),
+    "helper_description": ("机构简介与帮扶方式", "What you do and how you help"),
+    "helper_capacity": ("可同时认领的需求数", "Needs you can hold at once"),
+    "capabilities": ("帮扶能力", "What you offer"),
+    "choose_at_least_one": ("至少选择一项", "Choose at least one"),
     "reveal_title": ("查看完整身份信息", "Show full identifiers"),
     "reveal_link": ("查看", "Show"),
     "reveal_warning": (

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Evidence, Needs
+from api.deps import Evidence, Helpers, Needs
+from api.helpers import HelperChange, HelperView
 from api.matching import HelperRecommendationsView, Matching
 from api.pages.deps import CheckedForm, EvidenceUpload, page_caller_for
 from api.pages.filters import PAGE_SIZE, NeedFilter
-from api.pages.forms import parse_form
-from api.pages.i18n import lang_of
+from api.pages.forms import FormResult, parse_form
+from api.pages.i18n import lang_of, translate
 from api.pages.render import redirect, render
 from api.policy import Action
 from api.routes.needs import PledgeIn, Reason
@@ -225,3 +226,64 @@ def answer_transfer(
     needs.answer_transfer(caller, need_id, transfer_id, approve=answer == "approve")
     done = "transfer_approved_ok" if answer == "approve" else "transfer_declined_ok"
     return redirect(request, f"/market/needs/{need_id}?done={done}")
+
+
+# --- the organisation's own profile ---------------------------------------------------------
+
+ProfileEditor = Annotated[Caller, Depends(page_caller_for(Action.EDIT_OWN_HELPER))]
+CAPABILITY_FIELD = "cap_"  # one checkbox a category: cap_job, cap_tuition, …
+
+
+class ProfileForm(BaseModel):
+    """The profile form's text fields (the API's HelperChange for what an organisation keeps);
+    its capabilities come as checkboxes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(min_length=2, max_length=1000)
+    capacity: int = Field(ge=0, le=10_000)
+
+
+def _profile_page(
+    request: Request, profile: HelperView, form: FormResult[ProfileForm], status: int = 200
+) -> Response:
+    context = {
+        "profile": profile,
+        "form": form,
+        "categories": [c.value for c in NeedCategory],
+        "capability_field": CAPABILITY_FIELD,
+    }
+    return render(request, "profile.html", context, status)
+
+
+@router.get("/market/profile")
+def profile(request: Request, caller: ProfileEditor, helpers: Helpers) -> Response:
+    """The organisation's profile: what it offers and how many claims it can hold at once
+    (matching ranks it by these); its name and regions are the registrar's."""
+    mine = helpers.get(caller, caller.principal.helper_id or "")
+    values = {
+        "description": mine.description,
+        "capacity": str(mine.capacity),
+        **{CAPABILITY_FIELD + c: "true" for c in mine.capabilities},
+    }
+    return _profile_page(request, mine, FormResult(values=values))
+
+
+@router.post("/market/profile")
+def update_profile(
+    request: Request, form: CheckedForm, caller: ProfileEditor, helpers: Helpers
+) -> Response:
+    lang = lang_of(request)
+    result = parse_form(ProfileForm, form, lang)
+    chosen = [c for c in NeedCategory if form.get(CAPABILITY_FIELD + c.value) in ("true", "on")]
+    result.values.update({k: v for k, v in form.items() if k.startswith(CAPABILITY_FIELD)})
+    if not chosen:
+        result.errors["capabilities"] = translate(lang, "choose_at_least_one")
+    helper_id = caller.principal.helper_id or ""
+    if result.model is None or not chosen:
+        return _profile_page(request, helpers.get(caller, helper_id), result, 422)
+    change = HelperChange(
+        description=result.model.description, capacity=result.model.capacity, capabilities=chosen
+    )
+    helpers.update(caller, helper_id, change)
+    return redirect(request, "/market/profile?done=saved_ok")

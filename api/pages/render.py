@@ -72,6 +72,7 @@ _HELPER_NAV = (
     ("/market/recommended", "nav_recommended"),
     ("/market", "nav_market"),
     ("/market/claims", "nav_claims"),
+    ("/market/profile", "nav_profile"),
 )
 NAV: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.CHARITY: _HELPER_NAV,

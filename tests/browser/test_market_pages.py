@@ -195,3 +195,38 @@ def test_filtering_the_market_swaps_the_results_in_place(
     page.reload()  # the pushed address is a real page too
     assert page.get_by_label("类别").input_value() == "care"
     assert page.locator("li.need").count() == 1
+
+
+def test_a_charity_keeps_its_profile_but_not_its_regions(
+    market: GraphClient, make_user: MakeUser, open_page: OpenPage
+) -> None:
+    page = sign_in(open_page(), make_user(Role.CHARITY, helper_id="C2"))
+    page.get_by_role("link", name="本机构").click()
+    page.wait_for_url("**/market/profile")
+    check_accessible(page)
+    assert page.locator("#profile-name").inner_text() == "第二慈善会"
+    assert page.get_by_label(
+        "就业岗位", exact=True
+    ).is_checked()  # what the registrar set: jobs only
+    # Nothing offered and too short a description: both shown beside their fields, kept.
+    page.get_by_label("就业岗位", exact=True).uncheck()
+    page.get_by_label("机构简介与帮扶方式").fill("x")
+    submit(page, "保存")
+    assert page.locator("#e-description").inner_text() == "至少 2 个字符"
+    assert page.locator("#e-capabilities").inner_text() == "至少选择一项"
+    assert page.get_by_label("机构简介与帮扶方式").input_value() == "x"
+    assert HelperRepository(market).get("C2").description == "测试"
+
+    page.get_by_label("机构简介与帮扶方式").fill("为甲县困难学生提供助学金")
+    page.get_by_label("学费资助", exact=True).check()
+    page.get_by_label("可同时认领的需求数").fill("15")
+    submit(page, "保存")
+    assert page.locator("p.notice").first.inner_text() == "已保存。"
+    saved = HelperRepository(market).get("C2")
+    assert saved.description == "为甲县困难学生提供助学金" and saved.capacity == 15
+    assert saved.capabilities == (NeedCategory.TUITION,)
+    assert saved.service_regions == (COUNTY_A,)
+    assert (
+        page.get_by_label("学费资助", exact=True).is_checked()
+        and not page.get_by_label("就业岗位", exact=True).is_checked()
+    )
