@@ -164,6 +164,12 @@ class NeedService:
         me = caller.principal.helper_id
         return [t for t in listed if me in (t.from_helper_id, t.to_helper_id)]
 
+    def awaiting_my_answer(self, caller: Caller) -> set[str]:
+        """Needs the calling helper holds that another helper has asked it to hand over and it
+        has not answered (unanswered, they go through after `transfer_timeout_hours`)."""
+        helper_id = caller.principal.helper_id
+        return self.needs.awaiting_transfer_answer(helper_id) if helper_id else set()
+
     def ledger(self, caller: Caller, household_id: str) -> list[LedgerEntry]:
         return self.needs.household_ledger(household_id, caller.prefixes)
 

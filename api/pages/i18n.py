@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{hours} hours.",
     ),
     "transfers_title": ("转让申请", "Transfer requests"),
+    "transfer_asked_tag": ("有转让申请待答复", "Transfer requested: answer it"),
     "transfer_asked_by": ("{name} 申请接手该需求", "{name} asks to take this need over"),
     "requested_at": ("申请时间", "Requested"),
     "transfer_timeout_note": (

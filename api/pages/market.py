@@ -77,7 +77,8 @@ def my_claims(
     request: Request, caller: Holder, needs: Needs, page: Annotated[int, Query(ge=1, le=10_000)] = 1
 ) -> Response:
     cards = CardPage.of(needs.held(caller, (page - 1) * PAGE_SIZE, PAGE_SIZE), page, PAGE_SIZE)
-    return render(request, "claims.html", {"page": cards})
+    context = {"page": cards, "asked": needs.awaiting_my_answer(caller)}
+    return render(request, "claims.html", context)
 
 
 @router.get("/market/recommended")

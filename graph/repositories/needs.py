@@ -444,6 +444,13 @@ RETURN t {.*, from_helper_name: giver.name, to_helper_name: taker.name} AS t
 ORDER BY t.requested_at DESC, t.id LIMIT 100
 """
 
+# Needs a helper holds that another helper has asked for and it has not answered yet.
+TRANSFERS_AWAITING_HOLDER = """
+MATCH (t:TransferRequest {status: 'pending', from_helper_id: $helper_id})-[:TRANSFER_OF]->(n:Need)
+WHERE n.claimed_by = $helper_id
+RETURN DISTINCT n.id AS id
+"""
+
 HOUSEHOLD_LEDGER = """
 MATCH (h:Household {id: $household_id})
 WHERE any(prefix IN $prefixes WHERE h.village_code STARTS WITH prefix)
@@ -594,6 +601,11 @@ class NeedRepository:
         """The need's transfer requests, newest first (TRANSFERS_OF_NEED); callers check scope."""
         rows = self.graph.read(TRANSFERS_OF_NEED, id=need_id)
         return [TransferListing.model_validate(_native(r["t"])) for r in rows]
+
+    def awaiting_transfer_answer(self, helper_id: str) -> set[str]:
+        """Ids of needs the helper holds with a transfer request it has not answered."""
+        rows = self.graph.read(TRANSFERS_AWAITING_HOLDER, helper_id=helper_id)
+        return {str(r["id"]) for r in rows}
 
     def household_ledger(self, household_id: str, prefixes: Sequence[str]) -> list[LedgerEntry]:
         rows = self.graph.read(HOUSEHOLD_LEDGER, household_id=household_id, prefixes=list(prefixes))

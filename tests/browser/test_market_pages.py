@@ -102,6 +102,10 @@ def test_a_charity_asks_for_a_claimed_need_and_the_holder_hands_it_over(
     assert "72 小时" in asker.locator("#transfer-pending").inner_text()
     assert asker.get_by_role("button", name="申请转让给本机构", exact=True).count() == 0
 
+    # The holder's claims flag the request before it opens the need.
+    visit(holder, "/market/claims")
+    flagged = holder.locator("li.need[data-need-id='NA1'] .tag.asked")
+    assert flagged.inner_text() == "有转让申请待答复"
     visit(holder, "/market/needs/NA1")
     asked = holder.locator("#transfers li")
     assert asked.count() == 1 and "第二慈善会" in asked.inner_text()
@@ -112,6 +116,9 @@ def test_a_charity_asks_for_a_claimed_need_and_the_holder_hands_it_over(
     visit(asker, "/market/needs/NA1")
     assert asker.locator("#held").is_visible()
     assert asker.locator("article").get_attribute("data-status") == "claimed"
+    visit(asker, "/market/claims")  # nobody has asked the new holder: no flag
+    assert asker.locator("li.need[data-need-id='NA1']").count() == 1
+    assert asker.locator(".tag.asked").count() == 0
     assert NeedRepository(market).get("NA1").claimed_by == "C2"
 
 
