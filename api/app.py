@@ -16,6 +16,7 @@ from api.errors import (
     install_error_handlers,
     status_of,
 )
+from api.pages import admin as admin_pages
 from api.pages import alerts as alert_pages
 from api.pages import assignments as assignment_pages
 from api.pages import audit as audit_pages
@@ -184,6 +185,7 @@ def create_app() -> FastAPI:
         crosscheck_pages.router,  # before check_pages: /checks/{task_id} would take its paths
         check_pages.router,
         exit_pages.router,
+        admin_pages.router,
         project_pages.router,
         assignment_pages.router,
     ):

@@ -129,8 +129,12 @@ class HelperService:
         else:
             trail.authorize(Action.EDIT_OWN_HELPER, "helper", helper_id, helper_id=helper_id)
 
+    def unknown_regions(self, codes: list[str]) -> list[str]:
+        """The codes that name no region (a form shows them beside its field)."""
+        return sorted(set(codes) - self.regions.existing(codes))
+
     def _check_regions(self, codes: list[str]) -> None:
-        missing = sorted(set(codes) - self.regions.existing(codes))
+        missing = self.unknown_regions(codes)
         if missing:
             listed = ", ".join(missing)
             raise InvalidInputError(

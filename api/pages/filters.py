@@ -15,6 +15,7 @@ from bangfu.vocabulary import (
     ExitKind,
     ExitStatus,
     FindingStatus,
+    HelperKind,
     HouseholdStatus,
     NeedCategory,
     NeedStatus,
@@ -96,6 +97,10 @@ class ExitFilter(Filter):
     kind: ExitKind | None = None
     status: ExitStatus | None = None
     region: RegionCode = None
+
+
+class HelperFilter(Filter):
+    kind: HelperKind | None = None
 
 
 class AuditFilter(Filter):

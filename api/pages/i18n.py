@@ -127,6 +127,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "helper_capacity": ("可同时认领的需求数", "Needs you can hold at once"),
     "capabilities": ("帮扶能力", "What you offer"),
     "choose_at_least_one": ("至少选择一项", "Choose at least one"),
+    "nav_helpers": ("帮扶主体", "Organisations"),
+    "helpers_title": ("帮扶主体", "Organisations that help"),
+    "helper_kind": ("类型", "Kind"),
+    "service_regions_codes": (
+        "服务区域（区划代码，以空格或逗号分隔）",
+        "Service regions (region codes, separated by spaces or commas)",
+    ),
+    "home_region_code": ("所在地（区划代码）", "Home region (code)"),
+    "register_helper": ("登记帮扶主体", "Register an organisation"),
+    "register_button": ("登记", "Register"),
+    "back_to_helpers": ("返回帮扶主体列表", "Back to the organisations"),
+    "unknown_regions": ("区划代码不存在：{codes}", "No such region code: {codes}"),
     "reveal_title": ("查看完整身份信息", "Show full identifiers"),
     "reveal_link": ("查看", "Show"),
     "reveal_warning": (

@@ -107,6 +107,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/exits", "nav_exits"),
         ("/checks/error-rates", "nav_error_rates"),
         ("/assignments", "nav_assignments"),
+        ("/admin/helpers", "nav_helpers"),
         ("/audit", "nav_audit"),
     ),
 }
