@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from graph.client import GraphClient
 from graph.labels import Label, Rel
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,9 @@ INDEXES = (
     Index("job_chunk_job_id", Label.JOB_CHUNK, "job_id"),
     # bangfu.jobs.resend looks for queued and running jobs every 10 minutes among all of them.
     Index("job_state", Label.JOB, "state"),
+    # A holder's claims page asks which of its needs have a request it has not answered;
+    # requests only accumulate (one per ask), so find them by the helper asked.
+    Index("transfer_request_from_helper_id", Label.TRANSFER_REQUEST, "from_helper_id"),
     # Auditors look events up by subject, by actor and by time (api/routes/audit.py).
     Index("audit_event_subject_id", Label.AUDIT_EVENT, "subject_id"),
     Index("audit_event_actor_id", Label.AUDIT_EVENT, "actor_id"),
