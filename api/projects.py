@@ -146,6 +146,9 @@ class ProjectView(View):
         description="null for roles that may not see which households benefit"
     )
     income_effects: list[IncomeEffectView] | None
+    proposed_by_you: bool = Field(
+        default=False, description="the caller proposed it, so another official decides on it"
+    )
 
     @classmethod
     def of(cls, d: ProjectDetails, principal: Principal) -> ProjectView:
@@ -172,6 +175,7 @@ class ProjectView(View):
             managing_body=p.managing_body,
             operating_body=p.operating_body,
             supervising_body=p.supervising_body,
+            proposed_by_you=d.proposed_by is not None and d.proposed_by == principal.user_id,
             start_date=p.start_date,
             approved_at=d.approved_at,
             last_milestone_at=d.last_milestone_at,

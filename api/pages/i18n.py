@@ -437,6 +437,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source_live": ("实时核查结果", "Checked now"),
     "source_scan": ("夜间核查保存的结果", "As stored by the nightly scan"),
     "project_decision_title": ("项目审批", "Decision"),
+    "own_proposal_note": (
+        "本项目由您申报，须由其他县级及以上干部审批。",
+        "You proposed this project: another official of the county or above decides on it.",
+    ),
     "project_decision_note": ("审批意见（可选）", "Note (optional)"),
     "approve_button": ("批准立项", "Approve"),
     "reject_reason": ("不予批准的理由", "Reason for rejection"),

@@ -1,10 +1,8 @@
 """Which forms the project page shows, as a pure function (unit-tested without services): the
 policy admits the caller's role, the project's stage allows the step, and an official's level is
 high enough (matching/project_lifecycle.py level_limit: county or above; the city for an
-approval over the county's budget limit). The service still decides every post; this only
-leaves out forms that could not succeed. Who proposed the project is not in the view the page
-shows, so a proposer sees the decision forms and the service refuses its own approval with the
-403 page.
+approval over the county's budget limit), and never for the project's own proposer. The
+service still decides every post; this only leaves out forms that could not succeed.
 """
 
 from __future__ import annotations
@@ -33,9 +31,11 @@ def usable_forms(
     unpaid: bool,
     open_milestones: bool,
     settings: ProjectSettings,
+    own_proposal: bool = False,
 ) -> set[str]:
     """`unpaid`: some source has money allocated and not yet disbursed; `open_milestones`: some
-    milestone is not achieved yet."""
+    milestone is not achieved yet; `own_proposal`: the caller proposed the project, and a
+    proposal is decided by someone else (matching/project_lifecycle.py check_actor)."""
     code_length = len(principal.region_code or "")
     shown: set[str] = set()
     for form, (policy_action, step) in FORMS.items():
@@ -45,6 +45,8 @@ def usable_forms(
         if limit is not None and (principal.role is not Role.OFFICIAL or code_length > limit):
             continue
         shown.add(form)
+    if own_proposal:
+        shown -= {"approve", "reject"}
     if not unpaid:
         shown.discard("disburse")
     if not open_milestones:

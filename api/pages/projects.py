@@ -103,6 +103,7 @@ def _project_page(
             unpaid=any(f.allocated > f.disbursed for f in project.funds),
             open_milestones=any(m.achieved_date is None for m in project.milestones),
             settings=get_settings().projects,
+            own_proposal=project.proposed_by_you,
         ),
         "forms": {**blank, **(forms or {})},
         "sources": [f.source for f in project.funds if f.allocated > f.disbursed],

@@ -67,3 +67,12 @@ def test_money_and_milestones_once_the_project_runs() -> None:
     # A rejected or completed project takes none of these steps.
     for stage in (ProjectStage.REJECTED, ProjectStage.COMPLETED):
         assert forms(who(Role.OFFICIAL, COUNTY), stage, unpaid=True, open_milestones=True) == set()
+
+
+def test_the_proposer_gets_no_decision_forms() -> None:
+    official = who(Role.OFFICIAL, COUNTY)
+    settings = SETTINGS
+    kwargs = {"unpaid": False, "open_milestones": False, "settings": settings}
+    assert {"approve", "reject"} <= usable_forms(official, ProjectStage.PROPOSED, 200_000, **kwargs)
+    own = usable_forms(official, ProjectStage.PROPOSED, 200_000, own_proposal=True, **kwargs)
+    assert not own & {"approve", "reject"}
