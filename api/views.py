@@ -169,16 +169,7 @@ class TransferView(View):
 
     @classmethod
     def of(cls, t: TransferListing) -> TransferView:
-        return cls(
-            id=t.id,
-            status=t.status,
-            from_helper_id=t.from_helper_id,
-            from_helper_name=t.from_helper_name,
-            to_helper_id=t.to_helper_id,
-            to_helper_name=t.to_helper_name,
-            requested_at=t.requested_at,
-            resolved_at=t.resolved_at,
-        )
+        return cls.model_validate(t.model_dump())
 
 
 class EventView(View):

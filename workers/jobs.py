@@ -65,12 +65,11 @@ class ChunkedJob:
         chunk = self.jobs.count_delivery(job_id, no, self.settings.max_deliveries)
         if chunk.state == "dead":
             return "set aside"
-        if chunk.state == "done" or not self.apply(job_id, chunk):
-            # A copy of a chunk applied before: its worker may have died before the final step.
-            self.after_last_chunk(job_id)
-            return "already done"
+        # A copy of a chunk applied before still runs the final step: the worker that applied
+        # it may have died before it.
+        applied = chunk.state != "done" and self.apply(job_id, chunk)
         self.after_last_chunk(job_id)
-        return "applied"
+        return "applied" if applied else "already done"
 
     def chunks_for(self, job: Job) -> list[list[str]]:
         raise NotImplementedError

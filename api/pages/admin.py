@@ -16,7 +16,14 @@ from api.deps import Helpers
 from api.helpers import HelperChange, HelperCreate, HelperService
 from api.pages.deps import CheckedForm, page_caller_for
 from api.pages.filters import PAGE_SIZE, REGION_PATTERN, HelperFilter
-from api.pages.forms import FormResult, field_message, parse_form
+from api.pages.forms import (
+    CAPABILITY_FIELD,
+    FormResult,
+    capability_values,
+    field_message,
+    parse_form,
+    read_capabilities,
+)
 from api.pages.i18n import Lang, lang_of, translate
 from api.pages.render import redirect, render
 from api.policy import Action
@@ -26,7 +33,6 @@ from matching.needs import Caller
 router = APIRouter(include_in_schema=False)
 
 Registrar = Annotated[Caller, Depends(page_caller_for(Action.MANAGE_HELPERS))]
-CAPABILITY_FIELD = "cap_"  # one checkbox a category, as on the organisation's own profile page
 _CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
@@ -53,10 +59,7 @@ def _read_form(
     """The form checked: the text fields, the capabilities ticked and the region codes given,
     with an error beside each field a person got wrong."""
     result = parse_form(model, form, lang)
-    result.values.update({k: v for k, v in form.items() if k.startswith(CAPABILITY_FIELD)})
-    chosen = [c for c in NeedCategory if form.get(CAPABILITY_FIELD + c.value) in ("true", "on")]
-    if not chosen:
-        result.errors["capabilities"] = translate(lang, "choose_at_least_one")
+    chosen = read_capabilities(result, form, lang)
     codes = [c for c in _CODE_SEPARATORS.split(form.get("service_regions", "")) if c]
     if any(re.fullmatch(REGION_PATTERN, c) is None for c in codes):
         result.errors["service_regions"] = field_message("string_pattern_mismatch", None, lang)
@@ -146,7 +149,7 @@ def helper_page(request: Request, helper_id: str, caller: Registrar, helpers: He
         "service_regions": " ".join(helper.service_regions),
         "home_region_code": helper.home_region_code,
         "kind": helper.kind,
-        **{CAPABILITY_FIELD + c: "true" for c in helper.capabilities},
+        **capability_values(helper.capabilities),
     }
     return _helper_page(request, helper_id, FormResult(values=values))
 

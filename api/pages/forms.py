@@ -8,13 +8,15 @@ with each error kept next to its field, in the reader's language, and what was t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from api.pages.i18n import Lang
+from api.pages.i18n import Lang, translate
 from bangfu.identity import IdentifierError
+from bangfu.vocabulary import NeedCategory
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,3 +87,25 @@ def parse_form(
             name = str(error["loc"][0]) if error["loc"] else "__all__"
             result.errors.setdefault(name, field_message(error["type"], error.get("ctx"), lang))
     return result
+
+
+# An organisation's capabilities, one checkbox a need category (cap_job, cap_tuition, …): the
+# organisation's profile page and the admins' organisation pages share the fields and the check.
+CAPABILITY_FIELD = "cap_"
+
+
+def capability_values(capabilities: Iterable[str]) -> dict[str, str]:
+    """Form values ticking these categories."""
+    return {CAPABILITY_FIELD + c: "true" for c in capabilities}
+
+
+def read_capabilities(
+    result: FormResult[Any], form: dict[str, str], lang: Lang
+) -> list[NeedCategory]:
+    """The categories ticked, kept in `result.values`; none ticked is an error beside the
+    group."""
+    result.values.update({k: v for k, v in form.items() if k.startswith(CAPABILITY_FIELD)})
+    chosen = [c for c in NeedCategory if form.get(CAPABILITY_FIELD + c.value) in ("true", "on")]
+    if not chosen:
+        result.errors["capabilities"] = translate(lang, "choose_at_least_one")
+    return chosen

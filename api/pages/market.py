@@ -16,8 +16,14 @@ from api.helpers import HelperChange, HelperView
 from api.matching import HelperRecommendationsView, Matching
 from api.pages.deps import CheckedForm, EvidenceUpload, page_caller_for
 from api.pages.filters import PAGE_SIZE, NeedFilter
-from api.pages.forms import FormResult, parse_form
-from api.pages.i18n import lang_of, translate
+from api.pages.forms import (
+    CAPABILITY_FIELD,
+    FormResult,
+    capability_values,
+    parse_form,
+    read_capabilities,
+)
+from api.pages.i18n import lang_of
 from api.pages.render import redirect, render
 from api.policy import Action
 from api.routes.needs import PledgeIn, Reason
@@ -232,7 +238,6 @@ def answer_transfer(
 # --- the organisation's own profile ---------------------------------------------------------
 
 ProfileEditor = Annotated[Caller, Depends(page_caller_for(Action.EDIT_OWN_HELPER))]
-CAPABILITY_FIELD = "cap_"  # one checkbox a category: cap_job, cap_tuition, …
 
 
 class ProfileForm(BaseModel):
@@ -265,7 +270,7 @@ def profile(request: Request, caller: ProfileEditor, helpers: Helpers) -> Respon
     values = {
         "description": mine.description,
         "capacity": str(mine.capacity),
-        **{CAPABILITY_FIELD + c: "true" for c in mine.capabilities},
+        **capability_values(mine.capabilities),
     }
     return _profile_page(request, mine, FormResult(values=values))
 
@@ -276,10 +281,7 @@ def update_profile(
 ) -> Response:
     lang = lang_of(request)
     result = parse_form(ProfileForm, form, lang)
-    chosen = [c for c in NeedCategory if form.get(CAPABILITY_FIELD + c.value) in ("true", "on")]
-    result.values.update({k: v for k, v in form.items() if k.startswith(CAPABILITY_FIELD)})
-    if not chosen:
-        result.errors["capabilities"] = translate(lang, "choose_at_least_one")
+    chosen = read_capabilities(result, form, lang)
     helper_id = caller.principal.helper_id or ""
     if result.model is None or not chosen:
         return _profile_page(request, helpers.get(caller, helper_id), result, 422)
